@@ -22,7 +22,7 @@ const COMPOSITION_ROOTS = new Set(["api/main.ts", "jobs/main.ts"])
 // core is pure: no I/O libraries, no Node built-ins, only effect.
 const CORE_PACKAGES = /^effect(\/|$)/
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^import\s*["']([^"']+)["']/gm
+const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|(?:^|[\s;])import\s*["']([^"']+)["']/gm
 
 const walk = (dir: string): Array<string> =>
   readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
