@@ -1,0 +1,58 @@
+// The `Database` service: one Kysely instance over a pg pool, owned by the layer's scope, so the
+// pool closes when the runtime is disposed. Where the server comes from is `DatabaseUrl`'s business.
+import { Context, Effect, Layer, Redacted, Schema } from "effect"
+import { Kysely, PostgresDialect, sql } from "kysely"
+import pg from "pg"
+import type { DatabaseSchema } from "./DatabaseSchema.ts"
+import { DatabaseUrl } from "./DatabaseUrl.ts"
+import { migrateToLatest } from "./migrate.ts"
+
+/** An infrastructure failure of our own database (not a partner failure, so not a taxonomy code). */
+export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
+  operation: Schema.String,
+  message: Schema.String
+}) {}
+
+export const makeKysely = (url: string, poolMax = 10): Kysely<DatabaseSchema> =>
+  new Kysely<DatabaseSchema>({
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({ connectionString: url, max: poolMax, application_name: "postd-resilience" })
+    })
+  })
+
+export class Database extends Context.Service<
+  Database,
+  {
+    readonly db: Kysely<DatabaseSchema>
+    /** Runs a Kysely operation as an Effect, failing with DatabaseError. */
+    readonly use: <A>(operation: string, f: (db: Kysely<DatabaseSchema>) => Promise<A>) => Effect.Effect<A, DatabaseError>
+    readonly ping: Effect.Effect<void, DatabaseError>
+  }
+>()("postd/db/Database") {
+  /** Connects to `DatabaseUrl` and migrates to the latest schema before anything else runs. */
+  static readonly layer = Layer.effect(
+    Database,
+    Effect.gen(function* () {
+      const url = yield* DatabaseUrl
+      const db = yield* Effect.acquireRelease(
+        Effect.sync(() => makeKysely(Redacted.value(url.url))),
+        (db) => Effect.promise(() => db.destroy())
+      )
+      const report = yield* Effect.tryPromise({
+        try: () => migrateToLatest(db),
+        catch: (e) => new DatabaseError({ operation: "migrate", message: e instanceof Error ? e.message : String(e) })
+      }).pipe(Effect.orDie)
+      if (report.applied.length > 0) yield* Effect.logInfo("migrations applied").pipe(Effect.annotateLogs("migrations", report.applied))
+      const use = <A>(operation: string, f: (db: Kysely<DatabaseSchema>) => Promise<A>) =>
+        Effect.tryPromise({
+          try: () => f(db),
+          catch: (e) => new DatabaseError({ operation, message: e instanceof Error ? e.message : String(e) })
+        }).pipe(Effect.withSpan(`Database.${operation}`))
+      return Database.of({
+        db,
+        use,
+        ping: use("ping", (db) => sql`select 1`.execute(db)).pipe(Effect.asVoid, Effect.timeout("2 seconds"), Effect.catchTag("TimeoutError", () => Effect.fail(new DatabaseError({ operation: "ping", message: "timed out after 2 s" }))))
+      })
+    })
+  )
+}
