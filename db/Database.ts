@@ -13,12 +13,17 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
   message: Schema.String
 }) {}
 
-export const makeKysely = (url: string, poolMax = 10): Kysely<DatabaseSchema> =>
-  new Kysely<DatabaseSchema>({
-    dialect: new PostgresDialect({
-      pool: new pg.Pool({ connectionString: url, max: poolMax, application_name: "postd-resilience" })
-    })
-  })
+export const makeKysely = (
+  url: string,
+  poolMax = 10,
+  onIdleClientError: (error: Error) => void = () => {}
+): Kysely<DatabaseSchema> => {
+  const pool = new pg.Pool({ connectionString: url, max: poolMax, application_name: "postd-resilience" })
+  // An idle client dropped by the server (restart, failover, admin kill) is discarded by the pool
+  // and replaced on the next query; without this listener the 'error' event would crash the process.
+  pool.on("error", onIdleClientError)
+  return new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) })
+}
 
 export class Database extends Context.Service<
   Database,
@@ -34,8 +39,14 @@ export class Database extends Context.Service<
     Database,
     Effect.gen(function* () {
       const url = yield* DatabaseUrl
+      // Logs from pool callbacks go through the runtime's logger, not a default one.
+      const runFork = Effect.runForkWith(yield* Effect.context<never>())
       const db = yield* Effect.acquireRelease(
-        Effect.sync(() => makeKysely(Redacted.value(url.url))),
+        Effect.sync(() =>
+          makeKysely(Redacted.value(url.url), 10, (error) => {
+            runFork(Effect.logWarning("idle database connection lost").pipe(Effect.annotateLogs("error", error.message)))
+          })
+        ),
         (db) => Effect.promise(() => db.destroy())
       )
       const report = yield* Effect.tryPromise({

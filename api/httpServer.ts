@@ -1,0 +1,160 @@
+// The HTTP front door: /healthz, /readyz, /metrics and tRPC at /trpc, a request id on every request
+// (echoed as x-request-id and on every log line), and a shutdown that stops accepting, drains
+// in-flight requests within a grace period, then closes what is left.
+import { randomUUID } from "node:crypto"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import { createHTTPHandler } from "@trpc/server/adapters/standalone"
+import type { ManagedRuntime } from "effect"
+import type { Logger } from "pino"
+import type { AppServices } from "./AppServices.ts"
+import { appRouter } from "./appRouter.ts"
+
+export interface ReadinessReport {
+  readonly ready: boolean
+  readonly checks: Readonly<Record<string, "ok" | string>>
+}
+
+export interface HttpServerOptions {
+  readonly runtime: ManagedRuntime.ManagedRuntime<AppServices, never>
+  readonly logger: Logger
+  readonly readiness: () => Promise<ReadinessReport>
+  readonly metrics?: () => Promise<{ readonly contentType: string; readonly body: string }>
+  readonly port: number
+  readonly host: string
+  /** Largest accepted request body, in bytes. */
+  readonly maxBodyBytes?: number
+}
+
+export interface RunningHttpServer {
+  readonly url: string
+  readonly port: number
+  /** Stops accepting, waits up to `graceMs` for in-flight requests, then closes every socket. */
+  readonly close: (graceMs: number) => Promise<{ readonly drained: boolean; readonly abandoned: number }>
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+const requestIdOf = (req: IncomingMessage): string => {
+  const given = req.headers["x-request-id"]
+  return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID()
+}
+
+const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
+  const payload = JSON.stringify(body)
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(payload) })
+  res.end(payload)
+}
+
+// Route labels for logs and metrics: fixed strings, never raw paths with ids in them.
+const routeOf = (path: string): string => {
+  if (path.startsWith("/trpc/")) return `trpc:${path.slice("/trpc/".length)}`
+  return ["/healthz", "/readyz", "/metrics"].includes(path) ? path : "unmatched"
+}
+
+export const startHttpServer = async (options: HttpServerOptions): Promise<RunningHttpServer> => {
+  const requestIds = new WeakMap<IncomingMessage, string>()
+  let draining = false
+  let inFlight = 0
+  let onIdle: (() => void) | undefined
+
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    basePath: "/trpc/",
+    maxBodySize: options.maxBodyBytes ?? 1_000_000,
+    createContext: ({ req }) => ({ requestId: requestIds.get(req) ?? randomUUID(), runtime: options.runtime }),
+    onError: ({ error, path, req }) => {
+      if (error.code === "INTERNAL_SERVER_ERROR") {
+        options.logger.error({ requestId: requestIds.get(req), procedure: path, err: error.cause ?? error }, "procedure failed")
+      }
+    }
+  })
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    if (path.startsWith("/trpc/")) return trpc(req, res)
+    if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "method not allowed" })
+    switch (path) {
+      case "/healthz":
+        return sendJson(res, 200, { status: "ok" })
+      case "/readyz": {
+        if (draining) return sendJson(res, 503, { ready: false, checks: { server: "shutting down" } })
+        const report = await options.readiness()
+        return sendJson(res, report.ready ? 200 : 503, report)
+      }
+      case "/metrics": {
+        if (options.metrics === undefined) return sendJson(res, 404, { error: "metrics are not enabled" })
+        const { contentType, body } = await options.metrics()
+        res.writeHead(200, { "content-type": contentType })
+        res.end(body)
+        return
+      }
+      default:
+        return sendJson(res, 404, { error: "not found" })
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const started = performance.now()
+    const requestId = requestIdOf(req)
+    requestIds.set(req, requestId)
+    res.setHeader("x-request-id", requestId)
+    if (draining) res.setHeader("connection", "close")
+    inFlight += 1
+    const path = new URL(req.url ?? "/", "http://localhost").pathname
+    res.on("close", () => {
+      inFlight -= 1
+      options.logger.info(
+        {
+          requestId,
+          method: req.method,
+          route: routeOf(path),
+          status: res.statusCode,
+          durationMs: Math.round((performance.now() - started) * 100) / 100,
+          aborted: !res.writableFinished
+        },
+        "request"
+      )
+      if (inFlight === 0) onIdle?.()
+    })
+    handle(req, res, path).catch((err: unknown) => {
+      options.logger.error({ requestId, err }, "request handler failed")
+      if (!res.headersSent) sendJson(res, 500, { error: "internal error", requestId })
+      else res.destroy()
+    })
+  })
+  server.keepAliveTimeout = 5_000
+  server.headersTimeout = 10_000
+  server.requestTimeout = 30_000
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject)
+      resolve()
+    })
+  })
+  const { port } = server.address() as AddressInfo
+
+  return {
+    port,
+    url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`,
+    close: async (graceMs) => {
+      draining = true
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      const drained =
+        inFlight === 0 ||
+        (await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), graceMs)
+          onIdle = () => {
+            clearTimeout(timer)
+            resolve(true)
+          }
+        }))
+      const abandoned = inFlight
+      server.closeAllConnections()
+      await closed
+      return { drained, abandoned }
+    }
+  }
+}
