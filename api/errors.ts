@@ -2,8 +2,8 @@
 // in `data`; our own infrastructure failures are INTERNAL_SERVER_ERROR without internals.
 import { TRPCError } from "@trpc/server"
 import { Cause, Exit } from "effect"
-import { isErrorCode, TAXONOMY, userMessageFor } from "../core/taxonomy/Taxonomy.ts"
-import type { TaxonomyError } from "../core/taxonomy/TaxonomyError.ts"
+import { TAXONOMY, userMessageFor } from "../core/taxonomy/Taxonomy.ts"
+import { isTaxonomyError, type TaxonomyError } from "../core/taxonomy/TaxonomyError.ts"
 
 type TRPCCode = TRPCError["code"]
 
@@ -37,9 +37,6 @@ export class TaxonomyCause extends Error {
     this.userMessage = userMessageFor(error._tag, error.platform)
   }
 }
-
-const isTaxonomyError = (e: unknown): e is TaxonomyError =>
-  typeof e === "object" && e !== null && "_tag" in e && isErrorCode(e._tag)
 
 export const toTRPCError = (failure: unknown): TRPCError => {
   if (failure instanceof TRPCError) return failure

@@ -1,12 +1,13 @@
 import { Writable } from "node:stream"
-import { Layer, ManagedRuntime } from "effect"
+import { ManagedRuntime } from "effect"
 import pg from "pg"
 import pino from "pino"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { ERROR_CODES } from "../core/taxonomy/Taxonomy.ts"
-import { Database } from "../db/Database.ts"
 import { DatabaseUrl } from "../db/DatabaseUrl.ts"
+import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { createTestDatabase, type TestDatabase } from "../test/db/testDatabase.ts"
+import { appLayer } from "./appLayer.ts"
 import type { AppServices } from "./AppServices.ts"
 import { createClient } from "./client.ts"
 import { type RunningHttpServer, startHttpServer } from "./httpServer.ts"
@@ -24,7 +25,7 @@ const logger = pino(
 )
 
 let t: TestDatabase
-let runtime: ManagedRuntime.ManagedRuntime<AppServices, never>
+let runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>
 let server: RunningHttpServer
 
 // Makes the test database refuse every connection, as a database outage would.
@@ -41,13 +42,14 @@ const setDatabaseReachable = async (reachable: boolean) => {
 
 beforeAll(async () => {
   t = await createTestDatabase()
-  runtime = ManagedRuntime.make(Database.layer.pipe(Layer.provide(DatabaseUrl.fromUrl(t.url))))
+  runtime = ManagedRuntime.make(appLayer({ databaseUrl: DatabaseUrl.fromUrl(t.url), logger }))
   server = await startHttpServer({
     runtime,
     logger,
     port: 0,
     host: "127.0.0.1",
-    readiness: databaseReadiness(runtime)
+    readiness: databaseReadiness(runtime),
+    metrics: () => runtime.runPromise(MetricRecorder.use((m) => m.scrape))
   })
 })
 afterAll(async () => {
@@ -109,6 +111,16 @@ describe("HTTP server", () => {
     const lines = logLines.filter((l) => l["msg"] === "request")
     expect(lines).toContainEqual(expect.objectContaining({ requestId: "req-abc.123", route: "/healthz", status: 200 }))
     expect(lines).toContainEqual(expect.objectContaining({ requestId: replaced, route: "/healthz" }))
+  })
+
+  it("serves Prometheus text on /metrics", async () => {
+    await runtime.runPromise(
+      MetricRecorder.use((m) => m.increment("classifier.classifications", { platform: "meta", code: "AUTH_EXPIRED", action: "REFRESH_TOKEN" }))
+    )
+    const res = await fetch(`${server.url}/metrics`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain/)
+    expect(await res.text()).toMatch(/classifier_classifications_total\{[^}]*code="AUTH_EXPIRED"[^}]*\} 1/)
   })
 
   it("answers unknown paths 404 and non-GET on plain routes 405", async () => {

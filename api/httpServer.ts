@@ -16,7 +16,7 @@ export interface ReadinessReport {
 }
 
 export interface HttpServerOptions {
-  readonly runtime: ManagedRuntime.ManagedRuntime<AppServices, never>
+  readonly runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>
   readonly logger: Logger
   readonly readiness: () => Promise<ReadinessReport>
   readonly metrics?: () => Promise<{ readonly contentType: string; readonly body: string }>

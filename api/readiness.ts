@@ -4,7 +4,7 @@ import { Database } from "../db/Database.ts"
 import type { ReadinessReport } from "./httpServer.ts"
 
 export const databaseReadiness =
-  (runtime: ManagedRuntime.ManagedRuntime<Database, never>) => async (): Promise<ReadinessReport> => {
+  (runtime: ManagedRuntime.ManagedRuntime<Database, unknown>) => async (): Promise<ReadinessReport> => {
     const exit = await runtime.runPromiseExit(Database.use((d) => d.ping))
     return exit._tag === "Success"
       ? { ready: true, checks: { database: "ok" } }

@@ -7,7 +7,7 @@ import type { AppServices } from "./AppServices.ts"
 
 export interface TrpcContext {
   readonly requestId: string
-  readonly runtime: ManagedRuntime.ManagedRuntime<AppServices, never>
+  readonly runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>
 }
 
 const t = initTRPC.context<TrpcContext>().create({

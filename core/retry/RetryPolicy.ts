@@ -2,8 +2,8 @@
 // numbers for its cross-attempt retries) and the in-process Schedule built from it. One retry owner:
 // around a single call this schedule is the only retry loop; never wrap it in another.
 import { Cause, Duration, Effect, type Pull, Random, Schedule } from "effect"
-import { type ErrorCode, isErrorCode, TAXONOMY, type TaxonomyEntry } from "../taxonomy/Taxonomy.ts"
-import type { TaxonomyError } from "../taxonomy/TaxonomyError.ts"
+import { type ErrorCode, TAXONOMY, type TaxonomyEntry } from "../taxonomy/Taxonomy.ts"
+import { isTaxonomyError, type TaxonomyError } from "../taxonomy/TaxonomyError.ts"
 
 export interface RetryDelayInput {
   readonly code: ErrorCode
@@ -56,9 +56,6 @@ export const retryDelay = (input: RetryDelayInput): number | undefined => {
   // Flooring keeps whole milliseconds without ever crossing the cap (a whole number).
   return Math.max(Math.floor(jittered), retryAfterMs ?? 0)
 }
-
-const isTaxonomyError = (u: unknown): u is TaxonomyError =>
-  typeof u === "object" && u !== null && "_tag" in u && isErrorCode(u._tag)
 
 type Step = Pull.Pull<[Duration.Duration, Duration.Duration], never, Duration.Duration>
 

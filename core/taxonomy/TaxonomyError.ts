@@ -1,7 +1,7 @@
 // One Schema-backed tagged error per taxonomy code; the tag is the code itself, so logs, the DLQ
 // and the API speak the contract verbatim. Retryability lives on the code's entry, never on the error.
 import { Schema } from "effect"
-import { type ErrorCode, Platform, TAXONOMY, type TaxonomyEntry } from "./Taxonomy.ts"
+import { type ErrorCode, isErrorCode, Platform, TAXONOMY, type TaxonomyEntry } from "./Taxonomy.ts"
 
 /** What an operator needs to act on a failure. Never holds a token or a request body. */
 export const ErrorDetail = {
@@ -10,7 +10,7 @@ export const ErrorDetail = {
   httpStatus: Schema.optionalKey(Schema.Int),
   partnerCode: Schema.optionalKey(Schema.String),
   requestId: Schema.optionalKey(Schema.String),
-  retryAfterMs: Schema.optionalKey(Schema.Number)
+  retryAfterMs: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)))
 }
 
 export class AuthExpired extends Schema.TaggedError<AuthExpired>()("AUTH_EXPIRED", ErrorDetail) {}
@@ -89,3 +89,6 @@ export const makeTaxonomyError = (code: ErrorCode, detail: ErrorDetail): Taxonom
   new ERROR_CLASSES[code](detail)
 
 export const entryOf = (error: { readonly _tag: ErrorCode }): TaxonomyEntry => TAXONOMY[error._tag]
+
+export const isTaxonomyError = (value: unknown): value is TaxonomyError =>
+  typeof value === "object" && value !== null && "_tag" in value && isErrorCode(value._tag) && value instanceof Error
