@@ -94,17 +94,20 @@ const regainMs = (usage: unknown): number | undefined => {
   return minutes !== undefined && minutes > 0 ? clamp(minutes * MINUTE) : undefined
 }
 
+// Everywhere below, a wait Meta states (regain estimate, reset duration) beats our estimate from the
+// percentages, which is only for when Meta states none.
+
 /** X-App-Usage / X-Page-Usage: `{"call_count","total_cputime","total_time"}` in percent of the limit. */
 export const metaUsageMs = (value: string | undefined): number | undefined => {
   const usage = parseHeaderJson(value)
-  return longest(regainMs(usage), percentWindowMs(highestPercent(usage)))
+  return regainMs(usage) ?? percentWindowMs(highestPercent(usage))
 }
 
 /** X-Ad-Account-Usage: `{"acc_id_util_pct", "reset_time_duration" (seconds), ...}`. */
 export const metaAdAccountUsageMs = (value: string | undefined): number | undefined => {
   const usage = parseHeaderJson(value)
   const reset = numberField(usage, "reset_time_duration")
-  return longest(reset !== undefined && reset > 0 ? clamp(reset * SECOND) : undefined, percentWindowMs(highestPercent(usage)))
+  return reset !== undefined && reset > 0 ? clamp(reset * SECOND) : percentWindowMs(highestPercent(usage))
 }
 
 // A hostile header could hold millions of entries; real ones hold a handful of business objects.
@@ -125,7 +128,7 @@ export const metaBusinessUseCaseMs = (value: string | undefined): number | undef
     if (!Array.isArray(entries)) continue
     for (const entry of entries) {
       if (++seen > MAX_BUC_ENTRIES) return best
-      best = longest(best, regainMs(entry), percentWindowMs(highestPercent(entry)))
+      best = longest(best, regainMs(entry) ?? percentWindowMs(highestPercent(entry)))
     }
   }
   return best
