@@ -48,6 +48,8 @@ export class UnknownPartnerError extends Schema.TaggedError<UnknownPartnerError>
 
 type ErrorDetail = Schema.Struct.Type<typeof ErrorDetail>
 type ErrorClassFor<C extends ErrorCode> = new (detail: ErrorDetail) => { readonly _tag: C }
+/** The shape ERROR_CLASSES must satisfy: exactly one class per code, its tag equal to the code. */
+export type ErrorClassRegistry = { readonly [C in ErrorCode]: ErrorClassFor<C> }
 
 /**
  * The code → class registry. `satisfies` over the mapped type turns a code without a class, a
@@ -77,7 +79,7 @@ export const ERROR_CLASSES = {
   WEBHOOK_SIGNATURE_INVALID: WebhookSignatureInvalid,
   WEBHOOK_FAILURE: WebhookFailure,
   UNKNOWN: UnknownPartnerError
-} as const satisfies { readonly [C in ErrorCode]: ErrorClassFor<C> }
+} as const satisfies ErrorClassRegistry
 
 /** Any taxonomy error: the union of the 23 classes. */
 export type TaxonomyError = InstanceType<(typeof ERROR_CLASSES)[ErrorCode]>
