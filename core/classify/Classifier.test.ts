@@ -1,13 +1,12 @@
 // Properties of the entry points: total over any status, headers and body (garbage, hostile keys,
 // random partner envelopes), always a valid Classification whose fields are its taxonomy entry's.
-// Lives under test/ because core/ may import only `effect`.
 import { Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { classifyFailure, classifyResponse, detectFailure } from "../../core/classify/Classifier.ts"
-import type { PartnerResponse } from "../../core/classify/PartnerResponse.ts"
-import { Classification } from "../../core/taxonomy/Classification.ts"
-import { ERROR_CODES, PLATFORMS, type Platform, TAXONOMY } from "../../core/taxonomy/Taxonomy.ts"
+import { classifyFailure, classifyResponse, detectFailure } from "./Classifier.ts"
+import type { PartnerResponse } from "./PartnerResponse.ts"
+import { Classification } from "../taxonomy/Classification.ts"
+import { ERROR_CODES, PLATFORMS, type Platform, TAXONOMY } from "../taxonomy/Taxonomy.ts"
 
 const isValidClassification = Schema.is(Classification)
 

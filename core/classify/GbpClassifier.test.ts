@@ -1,10 +1,9 @@
 // Google Business Profile shapes beyond the corpus: ErrorInfo reasons (with the quota_limit_value
 // "0" trap), ValidationError photo codes, every status row, "Method not found.", HTML 404 pages,
-// state REJECTED in a 200 and the OAuth token endpoint. Lives under test/ because core/ may import
-// only `effect`.
+// state REJECTED in a 200 and the OAuth token endpoint.
 import { describe, expect, it } from "vitest"
-import { classifyResponse, detectFailure } from "../../core/classify/Classifier.ts"
-import type { Classification } from "../../core/taxonomy/Classification.ts"
+import { classifyResponse, detectFailure } from "./Classifier.ts"
+import type { Classification } from "../taxonomy/Classification.ts"
 
 const gbp = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): Classification =>
   classifyResponse({ platform: "gbp", status, headers, body })

@@ -1,9 +1,8 @@
 // LinkedIn shapes beyond the corpus: serviceErrorCode and code-string rows, the v1 and OAuth
 // envelopes, the 422 duplicate, the 65608 trap and the DAY-limit deferral to midnight UTC.
-// Lives under test/ because core/ may import only `effect`.
 import { describe, expect, it } from "vitest"
-import { classifyResponse, detectFailure } from "../../core/classify/Classifier.ts"
-import type { Classification } from "../../core/taxonomy/Classification.ts"
+import { classifyResponse, detectFailure } from "./Classifier.ts"
+import type { Classification } from "../taxonomy/Classification.ts"
 
 const linkedin = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}, nowMs?: number): Classification =>
   classifyResponse({ platform: "linkedin", status, headers, body, ...(nowMs === undefined ? {} : { nowMs }) })

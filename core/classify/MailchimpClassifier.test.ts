@@ -1,8 +1,8 @@
 // Mailchimp shapes beyond the corpus: every row of the status + title table and the two documented
-// detail sub-cases. Lives under test/ because core/ may import only `effect`.
+// detail sub-cases.
 import { describe, expect, it } from "vitest"
-import { classifyResponse } from "../../core/classify/Classifier.ts"
-import type { Classification } from "../../core/taxonomy/Classification.ts"
+import { classifyResponse } from "./Classifier.ts"
+import type { Classification } from "../taxonomy/Classification.ts"
 
 const mailchimp = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): Classification =>
   classifyResponse({ platform: "mailchimp", status, headers, body })

@@ -1,9 +1,9 @@
 // Meta Graph / Instagram shapes beyond the corpus: every row of the model document's code table, its
-// traps, and its retry hints. Lives under test/ because core/ may import only `effect`.
+// traps, and its retry hints.
 import { describe, expect, it } from "vitest"
-import { classifyResponse, detectFailure } from "../../core/classify/Classifier.ts"
-import type { Classification } from "../../core/taxonomy/Classification.ts"
-import type { ErrorCode } from "../../core/taxonomy/Taxonomy.ts"
+import { classifyResponse, detectFailure } from "./Classifier.ts"
+import type { Classification } from "../taxonomy/Classification.ts"
+import type { ErrorCode } from "../taxonomy/Taxonomy.ts"
 
 type Headers = Readonly<Record<string, string>>
 

@@ -1,12 +1,11 @@
 // Every case of the shared partner-error corpus must classify to its expected code or one of its
-// acceptable alternatives. Lives under test/ (not beside core/classify) because core/ may import
-// only `effect`, and this reads a fixture file.
+// acceptable alternatives.
 import { readFileSync } from "node:fs"
 import path from "node:path"
 import { describe, expect, it } from "vitest"
-import { classifyFailure, classifyResponse } from "../../core/classify/Classifier.ts"
-import type { Classification } from "../../core/taxonomy/Classification.ts"
-import { isErrorCode, PLATFORMS, type Platform } from "../../core/taxonomy/Taxonomy.ts"
+import { classifyFailure, classifyResponse } from "./Classifier.ts"
+import type { Classification } from "../taxonomy/Classification.ts"
+import { isErrorCode, PLATFORMS, type Platform } from "../taxonomy/Taxonomy.ts"
 
 interface CorpusCase {
   readonly id: string
@@ -19,7 +18,7 @@ interface CorpusCase {
   readonly acceptable: ReadonlyArray<string>
 }
 
-const FIXTURE = path.resolve(import.meta.dirname, "../fixtures/partner-errors.sample.jsonl")
+const FIXTURE = path.resolve(import.meta.dirname, "../../test/fixtures/partner-errors.sample.jsonl")
 
 const cases: ReadonlyArray<CorpusCase> = readFileSync(FIXTURE, "utf8")
   .split("\n")

@@ -1,5 +1,5 @@
 // The retry hints on their own: Retry-After in both forms, reset headers, Meta usage headers and the
-// midnight-UTC arithmetic. Lives under test/ because core/ may import only `effect`.
+// midnight-UTC arithmetic.
 import { describe, expect, it } from "vitest"
 import {
   MAX_HINT_MS,
@@ -9,8 +9,8 @@ import {
   msUntilNextMidnightUtc,
   rateLimitResetMs,
   retryAfterHeaderMs
-} from "../../core/classify/RetryHints.ts"
-import { classifyResponse } from "../../core/classify/Classifier.ts"
+} from "./RetryHints.ts"
+import { classifyResponse } from "./Classifier.ts"
 
 const NOW = Date.parse("2026-03-10T18:30:00.000Z")
 

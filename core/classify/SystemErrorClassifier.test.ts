@@ -1,7 +1,7 @@
 // Failures without a response: Node system errors, undici's `fetch failed` cause chains, axios codes,
-// and the DOMExceptions of AbortSignal. Lives under test/ because core/ may import only `effect`.
+// and the DOMExceptions of AbortSignal.
 import { describe, expect, it } from "vitest"
-import { classifyFailure } from "../../core/classify/Classifier.ts"
+import { classifyFailure } from "./Classifier.ts"
 
 const withCode = (code: string, message = `${code} happened`) => Object.assign(new Error(message), { code })
 

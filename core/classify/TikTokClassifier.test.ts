@@ -1,9 +1,8 @@
 // TikTok shapes beyond the corpus: every row of the model document's mapping table, failures inside
-// HTTP 200, the OAuth envelope and the one-minute window. Lives under test/ because core/ may import
-// only `effect`.
+// HTTP 200, the OAuth envelope and the one-minute window.
 import { describe, expect, it } from "vitest"
-import { classifyResponse, detectFailure } from "../../core/classify/Classifier.ts"
-import type { Classification } from "../../core/taxonomy/Classification.ts"
+import { classifyResponse, detectFailure } from "./Classifier.ts"
+import type { Classification } from "../taxonomy/Classification.ts"
 
 const tiktok = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): Classification =>
   classifyResponse({ platform: "tiktok", status, headers, body })
