@@ -36,6 +36,12 @@ describe("Retry-After", () => {
     expect(retryAfterHeaderMs("999999999999", 0)).toBe(MAX_HINT_MS)
   })
 
+  it("turns an HTTP-date Retry-After into a wait when the caller passes its clock", () => {
+    const c = classifyResponse({ platform: "mailchimp", status: 503, headers: { "Retry-After": "Tue, 10 Mar 2026 18:32:00 GMT" }, body: null, nowMs: NOW })
+    expect(c).toMatchObject({ code: "PARTNER_UNAVAILABLE", retryAfterMs: 120_000 })
+    expect(classifyResponse({ platform: "mailchimp", status: 503, headers: { "Retry-After": "Tue, 10 Mar 2026 18:32:00 GMT" }, body: null }).retryAfterMs).toBeUndefined()
+  })
+
   it("reaches the classification on a retried code, whatever the header's case", () => {
     const c = classifyResponse({ platform: "gbp", status: 429, headers: { "RETRY-AFTER": ["45", "90"] }, body: null })
     expect(c.retryAfterMs).toBe(45_000)

@@ -61,6 +61,5 @@ const familyOf = (status: number, unauthorized: ErrorCode): { readonly code: Err
 
 export const statusFallback = (view: ResponseView, context: string, options: FallbackOptions = {}): Verdict => {
   const { code, why } = familyOf(view.status, options.unauthorized ?? "AUTH_INVALID")
-  const status = Number.isFinite(view.status) ? String(view.status) : "status"
-  return verdict(code, `${context}: http ${status} ${why} (status family)`, options.evidence ?? {})
+  return verdict(code, `${context}: http ${String(view.status)} ${why} (status family)`, options.evidence ?? {})
 }
