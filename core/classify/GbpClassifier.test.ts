@@ -71,7 +71,7 @@ describe("GBP ValidationError", () => {
 
 describe("GBP status", () => {
   it.each([
-    [401, "UNAUTHENTICATED", "AUTH_INVALID"],
+    [401, "UNAUTHENTICATED", "AUTH_EXPIRED"],
     [403, "PERMISSION_DENIED", "PERMISSION_INSUFFICIENT"],
     [429, "RESOURCE_EXHAUSTED", "RATE_LIMIT_429"],
     [404, "NOT_FOUND", "RESOURCE_NOT_FOUND"],
@@ -91,6 +91,11 @@ describe("GBP status", () => {
   it("reads the legacy errors[].reason when status is missing", () => {
     const body = { error: { code: 403, message: "Daily Limit Exceeded", errors: [{ domain: "usageLimits", reason: "dailyLimitExceeded", message: "x" }] } }
     expect(gbp(403, body).code).toBe("QUOTA_EXCEEDED")
+  })
+
+  it("reads a legacy 401 authError (Invalid Credentials) as expiry: refresh once, then reconnect", () => {
+    const body = { error: { code: 401, message: "Invalid Credentials", errors: [{ domain: "global", reason: "authError", message: "Invalid Credentials", locationType: "header", location: "Authorization" }] } }
+    expect(gbp(401, body)).toMatchObject({ code: "AUTH_EXPIRED", action: "REFRESH_TOKEN" })
   })
 
   it("honours a Retry-After Google sends on a 503", () => {

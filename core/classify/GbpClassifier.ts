@@ -28,7 +28,10 @@ const ERROR_INFO_REASONS = new Map<string, Rule>([
 // google.rpc.Code names (cloud.google.com/apis/design/errors). The doc's table, then the remaining
 // codes by the same reading.
 const STATUSES = new Map<string, Rule>([
-  ["UNAUTHENTICATED", { code: "AUTH_INVALID", why: "unauthenticated" }],
+  // The model says "refresh once, then treat as invalid". Google access tokens live an hour, so a
+  // bare UNAUTHENTICATED is most often expiry: AUTH_EXPIRED's action is exactly refresh, retry once,
+  // and reconnect if that fails. ErrorInfo reasons above still name an invalid token directly.
+  ["UNAUTHENTICATED", { code: "AUTH_EXPIRED", why: "unauthenticated (refresh once, then reconnect)" }],
   ["PERMISSION_DENIED", { code: "PERMISSION_INSUFFICIENT", why: "permission denied" }],
   ["RESOURCE_EXHAUSTED", { code: "RATE_LIMIT_429", why: "resource exhausted" }],
   ["NOT_FOUND", { code: "RESOURCE_NOT_FOUND", why: "not found" }],
@@ -48,7 +51,7 @@ const STATUSES = new Map<string, Rule>([
 
 // Legacy `errors[].reason` values of Google's JSON APIs, read only when `status` is missing.
 const LEGACY_REASONS = new Map<string, Rule>([
-  ["authError", { code: "AUTH_INVALID", why: "auth error" }],
+  ["authError", { code: "AUTH_EXPIRED", why: "auth error (refresh once, then reconnect)" }],
   ["insufficientPermissions", { code: "PERMISSION_INSUFFICIENT", why: "insufficient permissions" }],
   ["forbidden", { code: "PERMISSION_INSUFFICIENT", why: "forbidden" }],
   ["notFound", { code: "RESOURCE_NOT_FOUND", why: "not found" }],

@@ -51,7 +51,7 @@ export const classificationOf = (code: ErrorCode, evidence: Evidence): Classific
       ? { retryAfterMs: Math.ceil(evidence.retryAfterMs) }
       : {}),
     ...(evidence.platform !== undefined ? { platform: evidence.platform } : {}),
-    ...(evidence.httpStatus !== undefined && Number.isInteger(evidence.httpStatus) ? { httpStatus: evidence.httpStatus } : {}),
+    ...(evidence.httpStatus !== undefined && Number.isSafeInteger(evidence.httpStatus) ? { httpStatus: evidence.httpStatus } : {}),
     ...(evidence.partnerCode !== undefined ? { partnerCode: evidence.partnerCode } : {}),
     ...(evidence.requestId !== undefined ? { requestId: evidence.requestId } : {}),
     reason: evidence.reason
