@@ -123,6 +123,19 @@ describe("HTTP server", () => {
     expect(await res.text()).toMatch(/classifier_classifications_total\{[^}]*code="AUTH_EXPIRED"[^}]*\} 1/)
   })
 
+  it("counts requests by method, route and status, never by a made-up path", async () => {
+    await fetch(`${server.url}/trpc/taxonomy.list`)
+    await fetch(`${server.url}/trpc/made.up.procedure-123`)
+    await fetch(`${server.url}/some/random/path/42`)
+    await new Promise((r) => setTimeout(r, 50))
+    const text = await (await fetch(`${server.url}/metrics`)).text()
+    expect(text).toMatch(/http_server_requests_total\{[^}]*route="trpc:taxonomy.list"[^}]*status="200"[^}]*\} [1-9]/)
+    expect(text).toMatch(/http_server_requests_total\{[^}]*route="trpc:unknown"[^}]*status="404"[^}]*\} [1-9]/)
+    expect(text).toMatch(/http_server_requests_total\{[^}]*route="unmatched"[^}]*\} [1-9]/)
+    expect(text).toMatch(/http_server_duration_ms_bucket\{/)
+    expect(text).not.toMatch(/made\.up|random\/path/)
+  })
+
   it("answers unknown paths 404 and non-GET on plain routes 405", async () => {
     expect((await fetch(`${server.url}/nope`)).status).toBe(404)
     expect((await fetch(`${server.url}/healthz`, { method: "POST" })).status).toBe(405)

@@ -5,8 +5,9 @@ import { randomUUID } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { createHTTPHandler } from "@trpc/server/adapters/standalone"
-import type { ManagedRuntime } from "effect"
+import { Effect, type ManagedRuntime } from "effect"
 import type { Logger } from "pino"
+import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import type { AppServices } from "./AppServices.ts"
 import { appRouter } from "./appRouter.ts"
 
@@ -46,9 +47,17 @@ const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
   res.end(payload)
 }
 
-// Route labels for logs and metrics: fixed strings, never raw paths with ids in them.
+const PROCEDURES = new Set(Object.keys(appRouter._def.procedures))
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+
+// Route labels for logs and metrics come from a closed set (known routes and procedures), so a
+// caller cannot mint new metric series with made-up paths.
 const routeOf = (path: string): string => {
-  if (path.startsWith("/trpc/")) return `trpc:${path.slice("/trpc/".length)}`
+  if (path.startsWith("/trpc/")) {
+    const procedures = path.slice("/trpc/".length).split(",")
+    if (!procedures.every((p) => PROCEDURES.has(p))) return "trpc:unknown"
+    return procedures.length === 1 ? `trpc:${procedures[0]}` : "trpc:batch"
+  }
   return ["/healthz", "/readyz", "/metrics"].includes(path) ? path : "unmatched"
 }
 
@@ -103,16 +112,17 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Runni
     const path = new URL(req.url ?? "/", "http://localhost").pathname
     res.on("close", () => {
       inFlight -= 1
-      options.logger.info(
-        {
-          requestId,
-          method: req.method,
-          route: routeOf(path),
-          status: res.statusCode,
-          durationMs: Math.round((performance.now() - started) * 100) / 100,
-          aborted: !res.writableFinished
-        },
-        "request"
+      const durationMs = Math.round((performance.now() - started) * 100) / 100
+      const labels = {
+        method: METHODS.has(req.method ?? "") ? (req.method ?? "") : "OTHER",
+        route: routeOf(path),
+        status: res.statusCode
+      }
+      options.logger.info({ requestId, ...labels, durationMs, aborted: !res.writableFinished }, "request")
+      void options.runtime.runPromise(
+        MetricRecorder.use((m) =>
+          Effect.andThen(m.increment("http.server.requests", labels), m.record("http.server.duration_ms", durationMs, labels))
+        )
       )
       if (inFlight === 0) onIdle?.()
     })
