@@ -40,6 +40,12 @@ export interface PublishRequest {
   readonly dedupeKey: string
   /** The partner's handle from an earlier attempt that got that far (TikTok publish_id, IG container id). */
   readonly partnerRef?: string | undefined
+  /**
+   * When the publish intent was first recorded. Reconciliation only matches partner posts created at
+   * or after it (less a small clock-skew margin), so an older post with the same text is not mistaken
+   * for ours.
+   */
+  readonly intentAt?: Date | undefined
 }
 
 export interface PublishedPost {
