@@ -1,7 +1,8 @@
 // Kysely types for every table, assembled into one `DatabaseSchema`. snake_case stays inside db/;
 // repositories map rows to core's domain types.
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from "kysely"
-import type { ErrorCode, Platform } from "../core/taxonomy/Taxonomy.ts"
+import type { PostFormat } from "../core/publish/Connector.ts"
+import type { ErrorAction, ErrorCode, Platform } from "../core/taxonomy/Taxonomy.ts"
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>
 type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -50,10 +51,110 @@ export interface ConnectionAuditTable {
   at: CreatedAt
 }
 
+export type PostStatus = "scheduled" | "publishing" | "held" | "published" | "failed" | "dead_lettered" | "skipped"
+export type PublishOutcome =
+  | "published"
+  | "reconciled"
+  | "retry_scheduled"
+  | "deferred"
+  | "held"
+  | "paused"
+  | "dead_lettered"
+  | "refresh_failed"
+export type DlqJobAction = "publish" | "delete" | "refresh" | "health_check" | "webhook"
+export type DlqReasonCode = "MAX_RETRIES" | "UNRETRYABLE" | "WEBHOOK_FAILURE"
+export type BreakerState = "closed" | "open" | "half_open"
+
+export interface PostsTable {
+  id: Generated<string>
+  tenant_id: string
+  connection_id: string
+  brand_id: string
+  text: string
+  media_urls: ColumnType<Array<string>, Array<string> | undefined, Array<string>>
+  title: string | null
+  link: string | null
+  format: PostFormat
+  scheduled_at: Timestamp
+  status: ColumnType<PostStatus, PostStatus | undefined, PostStatus>
+  /** Our idempotency key towards the partner; a trigger sets it to the post id when none is given. */
+  dedupe_key: ColumnType<string, string | undefined, string>
+  attempts: ColumnType<number, number | undefined, number>
+  last_error_code: ErrorCode | null
+  partner_post_id: string | null
+  /** The partner's handle from an attempt that got that far (TikTok publish_id, IG container id). */
+  partner_ref: string | null
+  /** Set before the first partner call: from then on the outcome may be unknown, so reconcile first. */
+  publish_intent_at: Timestamp | null
+  published_at: Timestamp | null
+  skipped_reason: string | null
+  created_at: CreatedAt
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>
+}
+
+export interface PublishAttemptsTable {
+  id: Generated<string>
+  post_id: string
+  connection_id: string
+  tenant_id: string
+  platform: Platform
+  attempt: number
+  outcome: PublishOutcome
+  error_code: ErrorCode | null
+  latency_ms: number | null
+  at: CreatedAt
+}
+
+export interface DlqEntriesTable {
+  id: Generated<string>
+  job_id: string
+  tenant_id: string
+  connection_id: string | null
+  post_id: string | null
+  platform: Platform | null
+  action: DlqJobAction
+  payload: JSONColumnType<Record<string, unknown>>
+  error_code: ErrorCode
+  taxonomy_action: ErrorAction
+  reason_code: DlqReasonCode
+  last_error_message: string
+  retry_count: ColumnType<number, number | undefined, number>
+  first_attempt: Timestamp
+  last_attempt: Timestamp
+  created_at: CreatedAt
+  resolved_at: Timestamp | null
+  resolution: string | null
+  /** A reference into the runbooks, e.g. `docs/runbooks/partner-errors.md#auth_expired`. */
+  runbook: string
+  replayed_at: Timestamp | null
+  replay_count: ColumnType<number, number | undefined, number>
+}
+
+export interface RateLimitBucketsTable {
+  tenant_id: string
+  platform: Platform
+  tokens: number
+  refilled_at: Timestamp
+}
+
+export interface CircuitBreakersTable {
+  connection_id: string
+  state: ColumnType<BreakerState, BreakerState | undefined, BreakerState>
+  consecutive_failures: ColumnType<number, number | undefined, number>
+  opened_at: Timestamp | null
+  probe_started_at: Timestamp | null
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>
+}
+
 export interface DatabaseSchema {
   tenants: TenantsTable
   connections: ConnectionsTable
   connection_audit: ConnectionAuditTable
+  posts: PostsTable
+  publish_attempts: PublishAttemptsTable
+  dlq_entries: DlqEntriesTable
+  rate_limit_buckets: RateLimitBucketsTable
+  circuit_breakers: CircuitBreakersTable
 }
 
 export type TenantRow = Selectable<TenantsTable>
@@ -63,3 +164,12 @@ export type NewConnection = Insertable<ConnectionsTable>
 export type ConnectionUpdate = Updateable<ConnectionsTable>
 export type ConnectionAuditRow = Selectable<ConnectionAuditTable>
 export type NewConnectionAudit = Insertable<ConnectionAuditTable>
+export type PostRow = Selectable<PostsTable>
+export type NewPost = Insertable<PostsTable>
+export type PostUpdate = Updateable<PostsTable>
+export type PublishAttemptRow = Selectable<PublishAttemptsTable>
+export type NewPublishAttempt = Insertable<PublishAttemptsTable>
+export type DlqEntryRow = Selectable<DlqEntriesTable>
+export type NewDlqEntry = Insertable<DlqEntriesTable>
+export type RateLimitBucketRow = Selectable<RateLimitBucketsTable>
+export type CircuitBreakerRow = Selectable<CircuitBreakersTable>
