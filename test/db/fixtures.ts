@@ -1,8 +1,13 @@
-// Rows the integration tests stand on: a tenant and a connection, inserted straight through Kysely
-// (no tokens) so repository tests do not depend on one another.
+// What the integration tests stand on: tenants, connections and posts inserted straight through Kysely
+// (no tokens) so repository tests do not depend on one another, and the layers they run with.
+import { randomBytes } from "node:crypto"
+import { Layer } from "effect"
 import type { Kysely } from "kysely"
-import type { DatabaseSchema } from "../../db/DatabaseSchema.ts"
 import type { Platform } from "../../core/taxonomy/Taxonomy.ts"
+import { Database } from "../../db/Database.ts"
+import type { DatabaseSchema } from "../../db/DatabaseSchema.ts"
+import { DatabaseUrl } from "../../db/DatabaseUrl.ts"
+import { TokenCipher } from "../../db/TokenCipher.ts"
 
 let counter = 0
 const unique = (prefix: string): string => `${prefix}-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`
@@ -46,3 +51,13 @@ export const insertPost = async (
       .returning("id")
       .executeTakeFirstOrThrow()
   ).id
+
+/** The `Database` service over a test database's URL (its own pool; migrations already applied). */
+export const databaseLayer = (url: string): Layer.Layer<Database> =>
+  Database.layer.pipe(Layer.provide(DatabaseUrl.fromUrl(url)), Layer.orDie)
+
+/** A cipher with a fixed random key, so tests never touch the development key file. */
+export const testCipherLayer = (keyId = "test"): Layer.Layer<TokenCipher> => {
+  const key = new Uint8Array(randomBytes(32))
+  return Layer.succeed(TokenCipher, TokenCipher.fromKeyring({ current: { id: keyId, key }, keys: new Map([[keyId, key]]) }))
+}

@@ -1,0 +1,427 @@
+// Partner connections: creation with encrypted tokens, the connector's credentials, token storage
+// after a refresh, and the automatic pause / resume with its audit trail. Every query is scoped by
+// tenant, so another tenant's connection id behaves exactly like a missing one.
+import { Context, Effect, Layer, Redacted, Schema } from "effect"
+import { type Kysely, sql, type Transaction } from "kysely"
+import type { Credentials, TokenSet } from "../core/publish/Connector.ts"
+import { buildPauseReason } from "../core/recovery/PauseReason.ts"
+import type { ErrorCode, Platform } from "../core/taxonomy/Taxonomy.ts"
+import { Database, type DatabaseError } from "./Database.ts"
+import type { ConnectionRow, ConnectionStatus, DatabaseSchema, HealthStatus } from "./DatabaseSchema.ts"
+import { TokenCipher, type TokenDecryptError } from "./TokenCipher.ts"
+
+export class ConnectionNotFound extends Schema.TaggedError<ConnectionNotFound>()("ConnectionNotFound", {
+  tenantId: Schema.String,
+  connectionId: Schema.String
+}) {
+  override get message(): string {
+    return `connection ${this.connectionId} not found for tenant ${this.tenantId}`
+  }
+}
+
+/** The connection exists but holds no access token (never connected, or its tokens were cleared). */
+export class ConnectionHasNoToken extends Schema.TaggedError<ConnectionHasNoToken>()("ConnectionHasNoToken", {
+  connectionId: Schema.String
+}) {}
+
+export interface Connection {
+  readonly id: string
+  readonly tenantId: string
+  readonly brandId: string
+  readonly platform: Platform
+  readonly partnerAccountId: string
+  readonly partnerUserId: string | null
+  readonly displayName: string | null
+  readonly status: ConnectionStatus
+  readonly healthStatus: HealthStatus
+  readonly pauseReason: ErrorCode | null
+  readonly pauseDescription: string | null
+  readonly pausedAt: Date | null
+  readonly scopes: ReadonlyArray<string>
+  readonly tokenExpiresAt: Date | null
+  readonly lastHealthCheckAt: Date | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+export interface NewConnectionInput {
+  readonly tenantId: string
+  readonly brandId: string
+  readonly platform: Platform
+  readonly partnerAccountId: string
+  readonly partnerUserId?: string | undefined
+  readonly displayName?: string | undefined
+  readonly tokens: TokenSet
+  readonly actor?: string | undefined
+}
+
+export interface PausedConnection {
+  readonly id: string
+  readonly tenantId: string
+  readonly platform: Platform
+  readonly status: ConnectionStatus
+  readonly reason: ErrorCode | null
+  readonly description: string | null
+  readonly pausedAt: Date | null
+  readonly heldPosts: number
+}
+
+export interface AuditEntry {
+  readonly action: string
+  readonly details: Record<string, unknown>
+  readonly actor: string
+  readonly at: Date
+}
+
+const isEmpty = (token: Redacted.Redacted<string>): boolean => Redacted.value(token).trim() === ""
+
+const PAUSED_STATUSES: ReadonlyArray<ConnectionStatus> = ["attention", "paused", "revoked"]
+
+const toConnection = (row: Omit<ConnectionRow, "access_token_enc" | "refresh_token_enc">): Connection => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  brandId: row.brand_id,
+  platform: row.platform,
+  partnerAccountId: row.partner_account_id,
+  partnerUserId: row.partner_user_id,
+  displayName: row.display_name,
+  status: row.status,
+  healthStatus: row.health_status,
+  pauseReason: row.pause_reason,
+  pauseDescription: row.pause_description,
+  pausedAt: row.paused_at,
+  scopes: row.scopes,
+  tokenExpiresAt: row.token_expires_at,
+  lastHealthCheckAt: row.last_health_check_at,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at
+})
+
+const audit = (
+  trx: Kysely<DatabaseSchema> | Transaction<DatabaseSchema>,
+  row: { readonly tenantId: string; readonly connectionId: string },
+  action: string,
+  actor: string,
+  details: Record<string, unknown>
+) =>
+  trx
+    .insertInto("connection_audit")
+    .values({ tenant_id: row.tenantId, connection_id: row.connectionId, action, actor, details: JSON.stringify(details) })
+    .execute()
+
+// The columns a domain Connection needs; token envelopes are never selected with it.
+const CONNECTION_COLUMNS = [
+  "id", "tenant_id", "brand_id", "platform", "partner_account_id", "partner_user_id", "display_name", "status",
+  "health_status", "pause_reason", "pause_description", "paused_at", "scopes", "token_expires_at",
+  "last_health_check_at", "created_at", "updated_at"
+] as const
+
+export class ConnectionRepo extends Context.Service<
+  ConnectionRepo,
+  {
+    readonly create: (input: NewConnectionInput) => Effect.Effect<Connection, DatabaseError>
+    readonly get: (tenantId: string, id: string) => Effect.Effect<Connection, ConnectionNotFound | DatabaseError>
+    /** The connector's view, with the access token decrypted (still Redacted). */
+    readonly credentials: (
+      tenantId: string,
+      id: string
+    ) => Effect.Effect<Credentials, ConnectionNotFound | ConnectionHasNoToken | TokenDecryptError | DatabaseError>
+    readonly refreshToken: (
+      tenantId: string,
+      id: string
+    ) => Effect.Effect<Redacted.Redacted<string> | undefined, ConnectionNotFound | TokenDecryptError | DatabaseError>
+    readonly hasRefreshToken: (tenantId: string, id: string) => Effect.Effect<boolean, ConnectionNotFound | DatabaseError>
+    /**
+     * Stores a refreshed token set. A refresh token is replaced only by a non-empty new one: Google
+     * returns none on refresh, and overwriting would lose the only way to refresh again.
+     */
+    readonly storeTokens: (
+      tenantId: string,
+      id: string,
+      tokens: TokenSet,
+      actor?: string
+    ) => Effect.Effect<void, ConnectionNotFound | DatabaseError>
+    /**
+     * Pauses an active connection with `code` (attention; revoked for APP_DEAUTHORIZED). A paused
+     * connection stays as it is, except that APP_DEAUTHORIZED still turns it revoked. Returns whether
+     * anything changed; only a change writes an audit row.
+     */
+    readonly autoPause: (
+      tenantId: string,
+      id: string,
+      code: ErrorCode,
+      actor: string
+    ) => Effect.Effect<boolean, ConnectionNotFound | DatabaseError>
+    /** Back to active from attention, paused or revoked; returns whether anything changed. */
+    readonly resume: (tenantId: string, id: string, actor: string) => Effect.Effect<boolean, ConnectionNotFound | DatabaseError>
+    readonly listPaused: (filter?: { readonly tenantId?: string | undefined }) => Effect.Effect<ReadonlyArray<PausedConnection>, DatabaseError>
+    readonly audit: (tenantId: string, id: string) => Effect.Effect<ReadonlyArray<AuditEntry>, DatabaseError>
+  }
+>()("postd/db/ConnectionRepo") {
+  static readonly layer = Layer.effect(
+    ConnectionRepo,
+    Effect.gen(function* () {
+      const database = yield* Database
+      const cipher = yield* TokenCipher
+
+      const notFound = (tenantId: string, connectionId: string) => new ConnectionNotFound({ tenantId, connectionId })
+
+      const create = Effect.fn("ConnectionRepo.create")(function* (input: NewConnectionInput) {
+        const { tokens } = input
+        const refresh = tokens.refreshToken
+        const row = yield* database.use("ConnectionRepo.create", (db) =>
+          db.transaction().execute(async (trx) => {
+            const inserted = await trx
+              .insertInto("connections")
+              .values({
+                tenant_id: input.tenantId,
+                brand_id: input.brandId,
+                platform: input.platform,
+                partner_account_id: input.partnerAccountId,
+                partner_user_id: input.partnerUserId ?? null,
+                display_name: input.displayName ?? null,
+                scopes: [...(tokens.scopes ?? [])],
+                token_expires_at: tokens.expiresAt ?? null,
+                access_token_enc: cipher.encrypt(tokens.accessToken),
+                refresh_token_enc: refresh === undefined || isEmpty(refresh) ? null : cipher.encrypt(refresh)
+              })
+              .returning(CONNECTION_COLUMNS)
+              .executeTakeFirstOrThrow()
+            await audit(trx, { tenantId: input.tenantId, connectionId: inserted.id }, "created", input.actor ?? "system", {
+              platform: input.platform,
+              scopes: inserted.scopes
+            })
+            return inserted
+          })
+        )
+        return toConnection(row)
+      })
+
+      const get = Effect.fn("ConnectionRepo.get")(function* (tenantId: string, id: string) {
+        const row = yield* database.use("ConnectionRepo.get", (db) =>
+          db
+            .selectFrom("connections")
+            .select(CONNECTION_COLUMNS)
+            .where("tenant_id", "=", tenantId)
+            .where("id", "=", id)
+            .executeTakeFirst()
+        )
+        if (row === undefined) return yield* notFound(tenantId, id)
+        return toConnection(row)
+      })
+
+      const tokenRow = Effect.fn("ConnectionRepo.tokenRow")(function* (tenantId: string, id: string) {
+        const row = yield* database.use("ConnectionRepo.tokens", (db) =>
+          db
+            .selectFrom("connections")
+            .select(["id", "platform", "partner_account_id", "partner_user_id", "scopes", "access_token_enc", "refresh_token_enc"])
+            .where("tenant_id", "=", tenantId)
+            .where("id", "=", id)
+            .executeTakeFirst()
+        )
+        if (row === undefined) return yield* notFound(tenantId, id)
+        return row
+      })
+
+      const credentials = Effect.fn("ConnectionRepo.credentials")(function* (tenantId: string, id: string) {
+        const row = yield* tokenRow(tenantId, id)
+        if (row.access_token_enc === null) return yield* new ConnectionHasNoToken({ connectionId: id })
+        return {
+          connectionId: row.id,
+          platform: row.platform,
+          partnerAccountId: row.partner_account_id,
+          partnerUserId: row.partner_user_id,
+          accessToken: yield* cipher.decrypt(row.access_token_enc),
+          scopes: row.scopes
+        } satisfies Credentials
+      })
+
+      const refreshToken = Effect.fn("ConnectionRepo.refreshToken")(function* (tenantId: string, id: string) {
+        const row = yield* tokenRow(tenantId, id)
+        return row.refresh_token_enc === null ? undefined : yield* cipher.decrypt(row.refresh_token_enc)
+      })
+
+      const hasRefreshToken = Effect.fn("ConnectionRepo.hasRefreshToken")(function* (tenantId: string, id: string) {
+        const row = yield* tokenRow(tenantId, id)
+        return row.refresh_token_enc !== null
+      })
+
+      const storeTokens = Effect.fn("ConnectionRepo.storeTokens")(function* (
+        tenantId: string,
+        id: string,
+        tokens: TokenSet,
+        actor = "system"
+      ) {
+        const refresh = tokens.refreshToken
+        const rotated = refresh !== undefined && !isEmpty(refresh)
+        const updated = yield* database.use("ConnectionRepo.storeTokens", (db) =>
+          db.transaction().execute(async (trx) => {
+            const row = await trx
+              .updateTable("connections")
+              .set((eb) => ({
+                access_token_enc: cipher.encrypt(tokens.accessToken),
+                refresh_token_enc: rotated ? cipher.encrypt(refresh) : eb.ref("refresh_token_enc"),
+                token_expires_at: tokens.expiresAt === undefined ? eb.ref("token_expires_at") : tokens.expiresAt,
+                scopes: tokens.scopes === undefined ? eb.ref("scopes") : [...tokens.scopes],
+                updated_at: sql<Date>`now()`
+              }))
+              .where("tenant_id", "=", tenantId)
+              .where("id", "=", id)
+              .returning(["id", "token_expires_at", "scopes"])
+              .executeTakeFirst()
+            if (row === undefined) return false
+            await audit(trx, { tenantId, connectionId: id }, "tokens_refreshed", actor, {
+              refresh_token_rotated: rotated,
+              expires_at: row.token_expires_at?.toISOString() ?? null,
+              scopes: row.scopes
+            })
+            return true
+          })
+        )
+        if (!updated) return yield* notFound(tenantId, id)
+      })
+
+      const autoPause = Effect.fn("ConnectionRepo.autoPause")(function* (
+        tenantId: string,
+        id: string,
+        code: ErrorCode,
+        actor: string
+      ) {
+        const outcome = yield* database.use("ConnectionRepo.autoPause", (db) =>
+          db.transaction().execute(async (trx) => {
+            const current = await trx
+              .selectFrom("connections")
+              .select(["status", "platform"])
+              .where("tenant_id", "=", tenantId)
+              .where("id", "=", id)
+              .forUpdate()
+              .executeTakeFirst()
+            if (current === undefined) return "missing" as const
+            const reason = buildPauseReason(code, current.platform)
+            const escalates = reason.status === "revoked" && current.status !== "revoked" && current.status !== "inactive"
+            if (current.status !== "active" && !escalates) return "unchanged" as const
+            await trx
+              .updateTable("connections")
+              .set({
+                status: reason.status,
+                pause_reason: code,
+                pause_description: reason.description,
+                paused_at: sql<Date>`now()`,
+                updated_at: sql<Date>`now()`
+              })
+              .where("tenant_id", "=", tenantId)
+              .where("id", "=", id)
+              .execute()
+            await audit(trx, { tenantId, connectionId: id }, "auto_pause", actor, {
+              reason_code: code,
+              previous_status: current.status,
+              status: reason.status,
+              description: reason.description,
+              requires_reauth: reason.requiresReauth
+            })
+            return "changed" as const
+          })
+        )
+        if (outcome === "missing") return yield* notFound(tenantId, id)
+        return outcome === "changed"
+      })
+
+      const resume = Effect.fn("ConnectionRepo.resume")(function* (tenantId: string, id: string, actor: string) {
+        const outcome = yield* database.use("ConnectionRepo.resume", (db) =>
+          db.transaction().execute(async (trx) => {
+            const current = await trx
+              .selectFrom("connections")
+              .select(["status", "pause_reason"])
+              .where("tenant_id", "=", tenantId)
+              .where("id", "=", id)
+              .forUpdate()
+              .executeTakeFirst()
+            if (current === undefined) return "missing" as const
+            if (!PAUSED_STATUSES.includes(current.status)) return "unchanged" as const
+            await trx
+              .updateTable("connections")
+              .set({ status: "active", pause_reason: null, pause_description: null, paused_at: null, updated_at: sql<Date>`now()` })
+              .where("tenant_id", "=", tenantId)
+              .where("id", "=", id)
+              .execute()
+            await audit(trx, { tenantId, connectionId: id }, "resume", actor, {
+              previous_status: current.status,
+              previous_reason_code: current.pause_reason
+            })
+            return "changed" as const
+          })
+        )
+        if (outcome === "missing") return yield* notFound(tenantId, id)
+        return outcome === "changed"
+      })
+
+      const listPaused = Effect.fn("ConnectionRepo.listPaused")(function* (
+        filter: { readonly tenantId?: string | undefined } = {}
+      ) {
+        const rows = yield* database.use("ConnectionRepo.listPaused", (db) => {
+          let query = db
+            .selectFrom("connections as c")
+            .select((eb) => [
+              "c.id",
+              "c.tenant_id",
+              "c.platform",
+              "c.status",
+              "c.pause_reason",
+              "c.pause_description",
+              "c.paused_at",
+              eb
+                .selectFrom("posts as p")
+                .select((inner) => inner.fn.countAll<string>().as("n"))
+                .whereRef("p.connection_id", "=", "c.id")
+                .whereRef("p.tenant_id", "=", "c.tenant_id")
+                .where("p.status", "=", "held")
+                .as("held_posts")
+            ])
+            .where("c.status", "in", PAUSED_STATUSES)
+            .orderBy("c.paused_at", "asc")
+            .orderBy("c.id", "asc")
+          if (filter.tenantId !== undefined) query = query.where("c.tenant_id", "=", filter.tenantId)
+          return query.execute()
+        })
+        return rows.map(
+          (r): PausedConnection => ({
+            id: r.id,
+            tenantId: r.tenant_id,
+            platform: r.platform,
+            status: r.status,
+            reason: r.pause_reason,
+            description: r.pause_description,
+            pausedAt: r.paused_at,
+            heldPosts: Number(r.held_posts ?? 0)
+          })
+        )
+      })
+
+      const auditTrail = Effect.fn("ConnectionRepo.audit")(function* (tenantId: string, id: string) {
+        const rows = yield* database.use("ConnectionRepo.audit", (db) =>
+          db
+            .selectFrom("connection_audit")
+            .select(["action", "details", "actor", "at"])
+            .where("tenant_id", "=", tenantId)
+            .where("connection_id", "=", id)
+            .orderBy("id", "asc")
+            .execute()
+        )
+        return rows.map((r): AuditEntry => ({ action: r.action, details: r.details, actor: r.actor, at: r.at }))
+      })
+
+      return ConnectionRepo.of({
+        create,
+        get,
+        credentials,
+        refreshToken,
+        hasRefreshToken,
+        storeTokens,
+        autoPause,
+        resume,
+        listPaused,
+        audit: auditTrail
+      })
+    })
+  )
+}
