@@ -87,6 +87,8 @@ export interface PostsTable {
   /** Set before the first partner call: from then on the outcome may be unknown, so reconcile first. */
   publish_intent_at: Timestamp | null
   published_at: Timestamp | null
+  /** True when the partner post was found by reconciliation rather than created by our last call. */
+  reconciled: ColumnType<boolean, boolean | undefined, boolean>
   skipped_reason: string | null
   created_at: CreatedAt
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>

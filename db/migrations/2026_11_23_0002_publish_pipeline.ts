@@ -56,6 +56,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("partner_ref", "text")
     .addColumn("publish_intent_at", "timestamptz")
     .addColumn("published_at", "timestamptz")
+    // True when the partner post was found by reconciliation rather than created by our last call.
+    .addColumn("reconciled", "boolean", (c) => c.notNull().defaultTo(false))
     .addColumn("skipped_reason", "text")
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("updated_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))

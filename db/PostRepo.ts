@@ -1,0 +1,355 @@
+// Scheduled posts and their way through the publish pipeline: insert inside the caller's
+// transaction (with its job), the worker's read, the publish intent recorded before any partner
+// call, and the terminal and held states. Transitions are conditional updates, so a late or
+// duplicate job can never move a published or dead-lettered post back.
+import { Context, Effect, Layer, Schema } from "effect"
+import { type Kysely, sql, type Transaction, type UpdateObject } from "kysely"
+import type { PostContent, PostFormat } from "../core/publish/Connector.ts"
+import type { ErrorCode, Platform } from "../core/taxonomy/Taxonomy.ts"
+import { Database, DatabaseError } from "./Database.ts"
+import type { ConnectionStatus, DatabaseSchema, PostRow, PostStatus } from "./DatabaseSchema.ts"
+
+export class PostNotFound extends Schema.TaggedError<PostNotFound>()("PostNotFound", {
+  postId: Schema.String
+}) {}
+
+/** The post is in a state the transition does not start from (already published, dead-lettered …). */
+export class PostStateConflict extends Schema.TaggedError<PostStateConflict>()("PostStateConflict", {
+  postId: Schema.String,
+  status: Schema.String,
+  transition: Schema.String
+}) {}
+
+export interface Post {
+  readonly id: string
+  readonly tenantId: string
+  readonly connectionId: string
+  readonly brandId: string
+  readonly text: string
+  readonly mediaUrls: ReadonlyArray<string>
+  readonly title: string | null
+  readonly link: string | null
+  readonly format: PostFormat
+  readonly scheduledAt: Date
+  readonly status: PostStatus
+  readonly dedupeKey: string
+  readonly attempts: number
+  readonly lastErrorCode: ErrorCode | null
+  readonly partnerPostId: string | null
+  readonly partnerRef: string | null
+  readonly publishIntentAt: Date | null
+  readonly publishedAt: Date | null
+  readonly reconciled: boolean
+  readonly skippedReason: string | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+/** The worker's read: the post plus what it needs to know about its connection. */
+export interface PostForPublish extends Post {
+  readonly platform: Platform
+  readonly connectionStatus: ConnectionStatus
+  readonly connectionPauseReason: ErrorCode | null
+}
+
+export interface NewPostInput {
+  /** Lets the caller know the id before the insert (e.g. for the job payload); generated otherwise. */
+  readonly id?: string | undefined
+  readonly tenantId: string
+  readonly connectionId: string
+  readonly brandId: string
+  readonly content: PostContent
+  readonly scheduledAt: Date
+  /** Our idempotency key towards the partner; the post id when absent. */
+  readonly dedupeKey?: string | undefined
+}
+
+export interface PublishIntent {
+  /** When the first attempt recorded its intent; reconciliation searches from here. */
+  readonly intentAt: Date
+  /** Attempts including this one. */
+  readonly attempts: number
+  /** An earlier attempt already recorded an intent: it may have reached the partner, so reconcile first. */
+  readonly wasIntended: boolean
+}
+
+const toPost = (row: PostRow): Post => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  connectionId: row.connection_id,
+  brandId: row.brand_id,
+  text: row.text,
+  mediaUrls: row.media_urls,
+  title: row.title,
+  link: row.link,
+  format: row.format,
+  scheduledAt: row.scheduled_at,
+  status: row.status,
+  dedupeKey: row.dedupe_key,
+  attempts: row.attempts,
+  lastErrorCode: row.last_error_code,
+  partnerPostId: row.partner_post_id,
+  partnerRef: row.partner_ref,
+  publishIntentAt: row.publish_intent_at,
+  publishedAt: row.published_at,
+  reconciled: row.reconciled,
+  skippedReason: row.skipped_reason,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at
+})
+
+/** States a publish attempt may start from; the rest are final (or `held`, released by resume only). */
+const IN_FLIGHT: ReadonlyArray<PostStatus> = ["scheduled", "publishing"]
+const PUBLISHABLE: ReadonlyArray<PostStatus> = ["scheduled", "publishing", "held"]
+
+const dbError = (operation: string) => (e: unknown) =>
+  new DatabaseError({ operation, message: e instanceof Error ? e.message : String(e) })
+
+export class PostRepo extends Context.Service<
+  PostRepo,
+  {
+    /** Inserts within the caller's transaction, so the post and its pg-boss job commit together. */
+    readonly insert: (
+      trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
+      post: NewPostInput
+    ) => Effect.Effect<Post, DatabaseError>
+    readonly get: (tenantId: string, id: string) => Effect.Effect<Post, PostNotFound | DatabaseError>
+    /** Undefined when the post is gone (or another tenant's): the job has nothing to do. */
+    readonly getForPublish: (tenantId: string, id: string) => Effect.Effect<PostForPublish | undefined, DatabaseError>
+    /**
+     * Records the publish intent before the partner call: keeps the first intent time, counts the
+     * attempt, status `publishing`. From here on the outcome may be unknown until the attempt ends.
+     */
+    readonly markIntent: (id: string) => Effect.Effect<PublishIntent, PostNotFound | PostStateConflict | DatabaseError>
+    /** Records the partner post; the first recorded partner post id wins. Returns whether it changed anything. */
+    readonly markPublished: (id: string, partnerPostId: string, reconciled: boolean) => Effect.Effect<boolean, DatabaseError>
+    /** The partner's handle from this attempt (TikTok publish_id, IG container), kept for reconciliation. */
+    readonly setPartnerRef: (id: string, partnerRef: string) => Effect.Effect<void, DatabaseError>
+    /** scheduled/publishing → held (the connection is paused). Returns whether it changed anything. */
+    readonly markHeld: (id: string) => Effect.Effect<boolean, DatabaseError>
+    readonly markDeadLettered: (id: string, code: ErrorCode) => Effect.Effect<boolean, DatabaseError>
+    readonly markSkipped: (id: string, reason: string) => Effect.Effect<boolean, DatabaseError>
+    /** Keeps the attempt's error; a post that was publishing waits for its retry job as `scheduled`. */
+    readonly recordError: (id: string, code: ErrorCode) => Effect.Effect<void, DatabaseError>
+    /** held → scheduled for one connection, in the caller's transaction; ids in schedule order. */
+    readonly releaseHeld: (
+      trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
+      tenantId: string,
+      connectionId: string
+    ) => Effect.Effect<ReadonlyArray<string>, DatabaseError>
+    readonly listHeld: (connectionId: string) => Effect.Effect<ReadonlyArray<Post>, DatabaseError>
+  }
+>()("postd/db/PostRepo") {
+  static readonly layer = Layer.effect(
+    PostRepo,
+    Effect.gen(function* () {
+      const database = yield* Database
+
+      const insert = Effect.fn("PostRepo.insert")(function* (
+        trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
+        post: NewPostInput
+      ) {
+        const row = yield* Effect.tryPromise({
+          try: () =>
+            trx
+              .insertInto("posts")
+              .values({
+                ...(post.id === undefined ? {} : { id: post.id }),
+                tenant_id: post.tenantId,
+                connection_id: post.connectionId,
+                brand_id: post.brandId,
+                text: post.content.text,
+                media_urls: [...post.content.mediaUrls],
+                title: post.content.title ?? null,
+                link: post.content.link ?? null,
+                format: post.content.format,
+                scheduled_at: post.scheduledAt,
+                ...(post.dedupeKey === undefined ? {} : { dedupe_key: post.dedupeKey })
+              })
+              .returningAll()
+              .executeTakeFirstOrThrow(),
+          catch: dbError("PostRepo.insert")
+        })
+        return toPost(row)
+      })
+
+      const get = Effect.fn("PostRepo.get")(function* (tenantId: string, id: string) {
+        const row = yield* database.use("PostRepo.get", (db) =>
+          db.selectFrom("posts").selectAll().where("tenant_id", "=", tenantId).where("id", "=", id).executeTakeFirst()
+        )
+        if (row === undefined) return yield* new PostNotFound({ postId: id })
+        return toPost(row)
+      })
+
+      const getForPublish = Effect.fn("PostRepo.getForPublish")(function* (tenantId: string, id: string) {
+        const row = yield* database.use("PostRepo.getForPublish", (db) =>
+          db
+            .selectFrom("posts as p")
+            .innerJoin("connections as c", (join) =>
+              join.onRef("c.id", "=", "p.connection_id").onRef("c.tenant_id", "=", "p.tenant_id")
+            )
+            .selectAll("p")
+            .select(["c.platform", "c.status as connection_status", "c.pause_reason as connection_pause_reason"])
+            .where("p.tenant_id", "=", tenantId)
+            .where("p.id", "=", id)
+            .executeTakeFirst()
+        )
+        if (row === undefined) return undefined
+        const { platform, connection_status, connection_pause_reason, ...post } = row
+        return {
+          ...toPost(post),
+          platform,
+          connectionStatus: connection_status,
+          connectionPauseReason: connection_pause_reason
+        } satisfies PostForPublish
+      })
+
+      const markIntent = Effect.fn("PostRepo.markIntent")(function* (id: string) {
+        // One statement: the row lock taken by `for update` in the CTE makes the read of the previous
+        // intent and the update atomic, so two racing attempts cannot both see "no earlier intent".
+        const result = yield* database.use("PostRepo.markIntent", (db) =>
+          sql<{ status: PostStatus; intent_at: Date | null; attempts: number | null; was_intended: boolean | null }>`
+            with prev as (
+              select id, status, publish_intent_at from posts where id = ${id} for update
+            ), updated as (
+              update posts p
+                 set publish_intent_at = coalesce(p.publish_intent_at, now()),
+                     status = 'publishing',
+                     attempts = p.attempts + 1,
+                     updated_at = now()
+                from prev
+               where p.id = prev.id and prev.status in ('scheduled', 'publishing', 'held')
+              returning p.publish_intent_at, p.attempts, prev.publish_intent_at is not null as was_intended
+            )
+            select prev.status, updated.publish_intent_at as intent_at, updated.attempts, updated.was_intended
+              from prev left join updated on true`.execute(db)
+        )
+        const row = result.rows[0]
+        if (row === undefined) return yield* new PostNotFound({ postId: id })
+        if (row.intent_at === null || row.attempts === null || row.was_intended === null) {
+          return yield* new PostStateConflict({ postId: id, status: row.status, transition: "markIntent" })
+        }
+        return { intentAt: row.intent_at, attempts: row.attempts, wasIntended: row.was_intended } satisfies PublishIntent
+      })
+
+      const markPublished = Effect.fn("PostRepo.markPublished")(function* (
+        id: string,
+        partnerPostId: string,
+        reconciled: boolean
+      ) {
+        const result = yield* database.use("PostRepo.markPublished", (db) =>
+          db
+            .updateTable("posts")
+            .set({
+              status: "published",
+              partner_post_id: partnerPostId,
+              published_at: sql<Date>`now()`,
+              reconciled,
+              updated_at: sql<Date>`now()`
+            })
+            .where("id", "=", id)
+            .where("status", "in", PUBLISHABLE)
+            .executeTakeFirst()
+        )
+        return result.numUpdatedRows > 0n
+      })
+
+      const setPartnerRef = Effect.fn("PostRepo.setPartnerRef")(function* (id: string, partnerRef: string) {
+        yield* database.use("PostRepo.setPartnerRef", (db) =>
+          db.updateTable("posts").set({ partner_ref: partnerRef, updated_at: sql<Date>`now()` }).where("id", "=", id).execute()
+        )
+      })
+
+      const transition = (operation: string, from: ReadonlyArray<PostStatus>, set: UpdateObject<DatabaseSchema, "posts">) =>
+        Effect.fn(operation)(function* (id: string) {
+          const result = yield* database.use(operation, (db) =>
+            db
+              .updateTable("posts")
+              .set(set)
+              .where("id", "=", id)
+              .where("status", "in", from)
+              .executeTakeFirst()
+          )
+          return result.numUpdatedRows > 0n
+        })
+
+      const markHeld = transition("PostRepo.markHeld", IN_FLIGHT, { status: "held", updated_at: sql<Date>`now()` })
+
+      const markDeadLettered = (id: string, code: ErrorCode) =>
+        transition("PostRepo.markDeadLettered", PUBLISHABLE, {
+          status: "dead_lettered",
+          last_error_code: code,
+          updated_at: sql<Date>`now()`
+        })(id)
+
+      const markSkipped = (id: string, reason: string) =>
+        transition("PostRepo.markSkipped", PUBLISHABLE, {
+          status: "skipped",
+          skipped_reason: reason,
+          updated_at: sql<Date>`now()`
+        })(id)
+
+      const recordError = Effect.fn("PostRepo.recordError")(function* (id: string, code: ErrorCode) {
+        yield* database.use("PostRepo.recordError", (db) =>
+          db
+            .updateTable("posts")
+            .set({
+              last_error_code: code,
+              status: sql<PostStatus>`case when status = 'publishing' then 'scheduled' else status end`,
+              updated_at: sql<Date>`now()`
+            })
+            .where("id", "=", id)
+            .execute()
+        )
+      })
+
+      const releaseHeld = Effect.fn("PostRepo.releaseHeld")(function* (
+        trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
+        tenantId: string,
+        connectionId: string
+      ) {
+        const result = yield* Effect.tryPromise({
+          try: () =>
+            sql<{ id: string }>`
+              with released as (
+                update posts set status = 'scheduled', updated_at = now()
+                 where tenant_id = ${tenantId} and connection_id = ${connectionId} and status = 'held'
+                returning id, scheduled_at
+              )
+              select id from released order by scheduled_at, id`.execute(trx),
+          catch: dbError("PostRepo.releaseHeld")
+        })
+        return result.rows.map((r) => r.id)
+      })
+
+      const listHeld = Effect.fn("PostRepo.listHeld")(function* (connectionId: string) {
+        const rows = yield* database.use("PostRepo.listHeld", (db) =>
+          db
+            .selectFrom("posts")
+            .selectAll()
+            .where("connection_id", "=", connectionId)
+            .where("status", "=", "held")
+            .orderBy("scheduled_at", "asc")
+            .orderBy("id", "asc")
+            .execute()
+        )
+        return rows.map(toPost)
+      })
+
+      return PostRepo.of({
+        insert,
+        get,
+        getForPublish,
+        markIntent,
+        markPublished,
+        setPartnerRef,
+        markHeld,
+        markDeadLettered,
+        markSkipped,
+        recordError,
+        releaseHeld,
+        listHeld
+      })
+    })
+  )
+}
