@@ -1,6 +1,10 @@
 // A scripted stand-in for fetch in connector unit tests: answers by method and path from a list of
 // routes (a route may answer differently on each call) and records every request, so tests assert
 // on what was sent without any network.
+import { Effect, Fiber, Redacted } from "effect"
+import { TestClock } from "effect/testing"
+import type { Credentials } from "../../core/publish/Connector.ts"
+import type { Platform } from "../../core/taxonomy/Taxonomy.ts"
 import type { Fetch } from "./PartnerHttp.ts"
 
 export interface RecordedRequest {
@@ -72,3 +76,32 @@ export const fakeFetch = (routes: ReadonlyArray<Route>): FakeFetch => {
     callsTo: (method, path) => requests.filter((r) => r.method === method && matches(path, r.url.pathname))
   }
 }
+
+/**
+ * Runs an effect that sleeps between partner calls under TestClock: forks it, then moves the clock
+ * one step at a time (letting the fake fetch's promises settle in between) until it completes.
+ */
+export const driveClock = <A, E>(effect: Effect.Effect<A, E>, stepMs: number, maxSteps = 100): Effect.Effect<A, E> =>
+  Effect.gen(function* () {
+    const fiber = yield* Effect.forkChild(effect)
+    for (let step = 0; step < maxSteps && fiber.pollUnsafe() === undefined; step++) {
+      yield* Effect.yieldNow
+      yield* TestClock.adjust(stepMs)
+    }
+    return yield* Fiber.join(fiber)
+  })
+
+export const credentialsFor = (platform: Platform, partnerAccountId: string, token = "access-token-1"): Credentials => ({
+  connectionId: `conn-${platform}`,
+  platform,
+  partnerAccountId,
+  partnerUserId: null,
+  accessToken: Redacted.make(token),
+  scopes: []
+})
+
+/** The form fields or JSON object a recorded request carried. */
+export const formOf = (request: RecordedRequest | undefined): Record<string, string> =>
+  Object.fromEntries(new URLSearchParams(request?.body ?? ""))
+
+export const jsonOf = (request: RecordedRequest | undefined): unknown => JSON.parse(request?.body ?? "null")
