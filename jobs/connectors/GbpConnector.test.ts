@@ -123,7 +123,7 @@ describe("GbpConnector", () => {
       const tokens = yield* (connector.refreshToken?.(Redacted.make("1//r")) ?? Effect.die("Google must refresh"))
       assert.strictEqual(Redacted.value(tokens.accessToken), "ya29.new")
       assert.isFalse("refreshToken" in tokens)
-      assert.strictEqual(formOf(fake.requests[0])["client_id"], "sim-google-client")
+      assert.strictEqual(formOf(fake.requests[0])["client_id"], "sim-gbp-client")
     }))
 
   it.effect("turns Google's invalid_grant into TOKEN_REFRESH_FAILED", () =>

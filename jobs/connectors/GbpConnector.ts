@@ -109,7 +109,7 @@ export const makeGbpConnector = (endpoints: PartnerEndpoints, http: PartnerHttp)
   })
 
   const refreshToken = Effect.fn("GbpConnector.refreshToken")(function* (refreshToken: Redacted.Redacted<string>) {
-    const client = endpoints.clients.google
+    const client = endpoints.clients.gbp
     if (client === undefined) return yield* Effect.fail(notConfigured("gbp", "GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET not set"))
     return yield* refreshAt(http, {
       platform: "gbp",

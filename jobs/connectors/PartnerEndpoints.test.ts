@@ -23,7 +23,7 @@ const refusal = (env: Record<string, string>) =>
     return Exit.isFailure(exit) ? String(exit.cause) : ""
   })
 
-const clientValues = (endpoints: PartnerEndpoints, platform: "linkedin" | "tiktok" | "google") => {
+const clientValues = (endpoints: PartnerEndpoints, platform: "linkedin" | "tiktok" | "gbp") => {
   const client = endpoints.clients[platform]
   return client === undefined ? undefined : [Redacted.value(client.id), Redacted.value(client.secret)]
 }
@@ -36,7 +36,7 @@ describe("PartnerEndpoints from the environment", () => {
       assert.strictEqual(endpoints.metaGraphVersion, "v21.0")
       assert.strictEqual(endpoints.linkedinVersion, "202411")
       assert.strictEqual(endpoints.timeoutMs, 15_000)
-      assert.deepStrictEqual(endpoints.clients, { linkedin: undefined, tiktok: undefined, google: undefined })
+      assert.deepStrictEqual(endpoints.clients, { linkedin: undefined, tiktok: undefined, gbp: undefined })
       assert.strictEqual(mailchimpApiUrl(endpoints, "us21"), "https://us21.api.mailchimp.com")
     }))
 
@@ -51,7 +51,7 @@ describe("PartnerEndpoints from the environment", () => {
       assert.strictEqual(mailchimpApiUrl(endpoints, "us1"), "http://127.0.0.1:4010/us1.api.mailchimp.com")
       assert.deepStrictEqual(clientValues(endpoints, "linkedin"), ["sim-linkedin-client", "sim-linkedin-secret"])
       assert.deepStrictEqual(clientValues(endpoints, "tiktok"), ["sim-tiktok-client", "sim-tiktok-secret"])
-      assert.deepStrictEqual(clientValues(endpoints, "google"), ["sim-google-client", "sim-google-secret"])
+      assert.deepStrictEqual(clientValues(endpoints, "gbp"), ["sim-gbp-client", "sim-gbp-secret"])
     }))
 
   it.effect("lets a per-host variable win over the simulator, and configured clients win over its defaults", () =>
@@ -78,7 +78,7 @@ describe("PartnerEndpoints from the environment", () => {
   it.effect("treats a client with only one half configured as not configured outside the simulator", () =>
     Effect.gen(function* () {
       const endpoints = yield* fromEnv({ GOOGLE_CLIENT_ID: "g-id" })
-      assert.isUndefined(endpoints.clients.google)
+      assert.isUndefined(endpoints.clients.gbp)
     }))
 
   it.effect("refuses a malformed URL, a Mailchimp template without {dc}, a zero timeout and a bad version", () =>

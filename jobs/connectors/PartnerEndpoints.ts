@@ -60,8 +60,8 @@ export interface OAuthClient {
   readonly secret: Redacted.Redacted<string>
 }
 
-/** The platforms whose tokens we refresh, each with the OAuth client registered there. */
-export type OAuthClientPlatform = "linkedin" | "tiktok" | "google"
+/** The platforms whose tokens we refresh, each with the OAuth client registered there (gbp: Google's). */
+export type OAuthClientPlatform = "linkedin" | "tiktok" | "gbp"
 
 export interface Polling {
   /** Status checks before giving up on an Instagram container or a TikTok publish. */
@@ -139,7 +139,7 @@ export const partnerEndpointsFor = (simulatorUrl?: string, options: EndpointOpti
     hosts: resolveHosts(simulatorUrl, options.overrides),
     metaGraphVersion: options.metaGraphVersion ?? DEFAULTS.metaGraphVersion,
     linkedinVersion: options.linkedinVersion ?? DEFAULTS.linkedinVersion,
-    clients: { linkedin: client("linkedin"), tiktok: client("tiktok"), google: client("google") },
+    clients: { linkedin: client("linkedin"), tiktok: client("tiktok"), gbp: client("gbp") },
     timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
     polling: options.polling ?? DEFAULTS.polling
   }
@@ -184,7 +184,7 @@ const versionConfig = (name: keyof typeof VERSION_PATTERNS, fallback: string): C
 const CLIENT_VARIABLES: { readonly [P in OAuthClientPlatform]: readonly [string, string] } = {
   linkedin: ["LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET"],
   tiktok: ["TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET"],
-  google: ["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"]
+  gbp: ["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"]
 }
 
 const clientConfig = (platform: OAuthClientPlatform) =>
@@ -207,7 +207,7 @@ export const PartnerEndpointsConfig: Config.Config<PartnerEndpoints> = Config.al
   linkedinVersion: versionConfig("LINKEDIN_VERSION", DEFAULTS.linkedinVersion),
   linkedin: clientConfig("linkedin"),
   tiktok: clientConfig("tiktok"),
-  google: clientConfig("google"),
+  gbp: clientConfig("gbp"),
   timeoutMs: positiveInt("PARTNER_TIMEOUT_MS", DEFAULTS.timeoutMs),
   pollAttempts: positiveInt("PARTNER_POLL_ATTEMPTS", DEFAULTS.polling.attempts),
   pollIntervalMs: positiveInt("PARTNER_POLL_INTERVAL_MS", DEFAULTS.polling.intervalMs)
@@ -230,7 +230,7 @@ export const PartnerEndpointsConfig: Config.Config<PartnerEndpoints> = Config.al
       overrides,
       metaGraphVersion: c.metaGraphVersion,
       linkedinVersion: c.linkedinVersion,
-      clients: { linkedin: client("linkedin", c.linkedin), tiktok: client("tiktok", c.tiktok), google: client("google", c.google) },
+      clients: { linkedin: client("linkedin", c.linkedin), tiktok: client("tiktok", c.tiktok), gbp: client("gbp", c.gbp) },
       timeoutMs: c.timeoutMs,
       polling: { attempts: c.pollAttempts, intervalMs: c.pollIntervalMs }
     })
