@@ -1,0 +1,133 @@
+// LinkedIn: Posts API (/rest/posts create and list by author, LinkedIn-Version checked), OpenID
+// userinfo, and OAuth (authorization page, code and refresh grants; refresh tokens rotate here).
+// A post whose commentary repeats the author's earlier post is refused as LinkedIn does (422).
+import { duplicatePost, linkedinErrors, linkedinTokenError, nonexistentVersion } from "../errors/linkedinErrors.ts"
+import { authorizeEndpoint, type OAuthSpec, tokenEndpoint } from "../OAuthFlow.ts"
+import { authorizationToken, dedupeKeyOf, headerOf, stringAt, type SimRequest } from "../SimRequest.ts"
+import { emptyResponse, jsonResponse, type SimResponse } from "../SimResponse.ts"
+import { checkAccess } from "./AccessCheck.ts"
+import { callInfo, exactHost, type Handler, type PlatformModule, type RouteContext, route } from "./PlatformModule.ts"
+
+const API = "api.linkedin.com"
+const WWW = "www.linkedin.com"
+
+/** The oldest LinkedIn-Version (YYYYMM) the simulator still serves; LinkedIn retires versions after about a year. */
+export const LINKEDIN_MIN_VERSION = "202401"
+
+const AUTHOR = /^urn:li:(organization|person):[^\s]+$/
+
+const versionProblem = (req: SimRequest): SimResponse | undefined => {
+  const version = headerOf(req, "linkedin-version")?.trim()
+  if (version === undefined || !/^\d{6}(?:\.\d{2})?$/.test(version) || version.slice(0, 6) < LINKEDIN_MIN_VERSION) {
+    return nonexistentVersion(version)
+  }
+  return undefined
+}
+
+const authorOfBody = (ctx: RouteContext): string | undefined => stringAt(ctx.req.body, "author")
+const authorOfQuery = (ctx: RouteContext): string | undefined => ctx.req.query.get("author") ?? undefined
+
+const createPost: Handler = (ctx, template) => {
+  const { req, state } = ctx
+  const version = versionProblem(req)
+  if (version !== undefined) return version
+  const author = authorOfBody(ctx)
+  const call = callInfo(req, template, author)
+  if (req.bodyKind === "invalid") return linkedinErrors.invalidRequest("Unable to parse the request body as JSON", call)
+  // Token problems come before body problems, as on the real API.
+  const early = checkAccess(state, "linkedin", authorizationToken(req))
+  if (!early.ok) return linkedinErrors.denied(early.denial, call)
+  if (author === undefined || !AUTHOR.test(author)) return linkedinErrors.invalidRequest("/author :: field is required and must be an organization or person URN", call)
+  const commentary = stringAt(req.body, "commentary")
+  if (commentary === undefined) return linkedinErrors.invalidRequest("/commentary :: field is required", call)
+  const scope = author.startsWith("urn:li:organization:") ? "w_organization_social" : "w_member_social"
+  const access = checkAccess(state, "linkedin", authorizationToken(req), { accountId: author, scopes: [scope], write: true })
+  if (!access.ok) return linkedinErrors.denied(access.denial, call)
+
+  const earlier = commentary === "" ? undefined : state.posts({ platform: "linkedin", accountId: author }).find((p) => p.text === commentary)
+  if (earlier !== undefined) return duplicatePost(earlier.partnerId)
+
+  const image = stringAt(req.body, "content", "media", "id")
+  const article = stringAt(req.body, "content", "article", "source")
+  const dedupeKey = dedupeKeyOf(req)
+  const post = state.addPost({
+    platform: "linkedin",
+    accountId: author,
+    partnerId: `urn:li:share:71${String(state.nextNumber("li-share", 1)).padStart(17, "0")}`,
+    text: commentary,
+    media: image === undefined ? [] : [image],
+    status: "PUBLISHED",
+    ...(article === undefined ? {} : { link: article }),
+    ...(dedupeKey === undefined ? {} : { dedupeKey })
+  })
+  return emptyResponse(201, { "x-restli-id": post.partnerId, "x-linkedin-id": post.partnerId, "x-restli-protocol-version": "2.0.0" })
+}
+
+const listPosts: Handler = (ctx, template) => {
+  const { req, state } = ctx
+  const version = versionProblem(req)
+  if (version !== undefined) return version
+  const author = authorOfQuery(ctx)
+  const call = callInfo(req, template, author)
+  if (req.query.get("q") !== "author" || author === undefined) return linkedinErrors.invalidRequest("q=author and author are required", call)
+  const access = checkAccess(state, "linkedin", authorizationToken(req), { accountId: author })
+  if (!access.ok) return linkedinErrors.denied(access.denial, call)
+  const requested = Number(req.query.get("count") ?? "10")
+  const count = Number.isInteger(requested) && requested > 0 ? Math.min(requested, 100) : 10
+  const all = [...state.posts({ platform: "linkedin", accountId: author })].reverse()
+  return jsonResponse(200, {
+    paging: { start: 0, count, links: [], total: all.length },
+    elements: all.slice(0, count).map((p) => ({
+      id: p.partnerId,
+      author: p.accountId,
+      commentary: p.text,
+      createdAt: p.createdAt,
+      lastModifiedAt: p.createdAt,
+      publishedAt: p.createdAt,
+      lifecycleState: "PUBLISHED",
+      visibility: "PUBLIC",
+      distribution: { feedDistribution: "MAIN_FEED", targetEntities: [], thirdPartyDistributionChannels: [] }
+    }))
+  })
+}
+
+const userinfo: Handler = (ctx, template) => {
+  const access = checkAccess(ctx.state, "linkedin", authorizationToken(ctx.req))
+  if (!access.ok) return linkedinErrors.denied(access.denial, callInfo(ctx.req, template, undefined))
+  return jsonResponse(200, {
+    sub: access.grant.userId,
+    name: `Sim Member ${access.grant.userId}`,
+    given_name: "Sim",
+    family_name: `Member ${access.grant.userId}`,
+    locale: { country: "US", language: "en" }
+  })
+}
+
+export const LINKEDIN_OAUTH: OAuthSpec = {
+  platform: "linkedin",
+  title: "LinkedIn",
+  clientIdParam: "client_id",
+  scopeSeparator: " ",
+  pkce: false,
+  tokenBody: (tokens) => ({
+    access_token: tokens.accessToken,
+    expires_in: tokens.expiresInSec,
+    ...(tokens.refreshToken === undefined ? {} : { refresh_token: tokens.refreshToken, refresh_token_expires_in: tokens.refreshExpiresInSec }),
+    scope: tokens.scopes.join(",")
+  }),
+  tokenError: linkedinTokenError
+}
+
+export const linkedin: PlatformModule = {
+  platform: "linkedin",
+  hosts: [exactHost(API), exactHost(WWW)],
+  tokenOf: authorizationToken,
+  errors: linkedinErrors,
+  routes: [
+    route("GET", WWW, "/oauth/v2/authorization", authorizeEndpoint(LINKEDIN_OAUTH)),
+    route("POST", WWW, "/oauth/v2/accessToken", tokenEndpoint(LINKEDIN_OAUTH)),
+    route("POST", API, "/rest/posts", createPost, authorOfBody),
+    route("GET", API, "/rest/posts", listPosts, authorOfQuery),
+    route("GET", API, "/v2/userinfo", userinfo)
+  ]
+}
