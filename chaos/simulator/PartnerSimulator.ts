@@ -47,6 +47,8 @@ export interface RunningSimulator {
   readonly control: SimulatorControl
   /** Hanging requests (timeout faults) still open; they end when the client gives up or on close. */
   readonly hangingRequests: () => number
+  /** Requests received whose exchange has not ended yet (being handled, delayed by latency, or hanging). */
+  readonly openRequests: () => number
   readonly close: () => Promise<void>
 }
 
@@ -115,6 +117,7 @@ export const startPartnerSimulator = async (options: PartnerSimulatorOptions = {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   const hanging = new Set<ServerResponse>()
   const sleepers = new Set<() => void>()
+  let open = 0
   let closing = false
 
   /** Resolves true after `ms`, or false at once when the simulator closes meanwhile. */
@@ -225,6 +228,10 @@ export const startPartnerSimulator = async (options: PartnerSimulatorOptions = {
   }
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    open += 1
+    res.once("close", () => {
+      open -= 1
+    })
     const url = new URL(req.url ?? "/", "http://simulator.invalid")
     const [first = "", ...rest] = url.pathname.slice(1).split("/")
     const host = first.toLowerCase()
@@ -285,6 +292,7 @@ export const startPartnerSimulator = async (options: PartnerSimulatorOptions = {
     calls,
     control: new SimulatorControl(url),
     hangingRequests: () => hanging.size,
+    openRequests: () => open,
     close
   }
 }
