@@ -1,7 +1,6 @@
-// The OAuth 2.0 pieces every platform shares: the authorize endpoint (a small consent page, or a
-// non-interactive approve/deny through `sim_account` + `sim_decision`), client and redirect checks
-// against the registered apps, single-use codes with PKCE S256, and the code and refresh grants.
-// Each platform supplies its parameter names, its token response body and its error shapes.
+// The OAuth 2.0 every platform shares: authorize (consent page, or approve/deny at once through
+// `sim_account` + `sim_decision`) checked against registered apps, single-use codes with PKCE S256,
+// code and refresh grants. Each platform brings its parameter names, token body and error shapes.
 import { createHash } from "node:crypto"
 import type { Platform } from "../../core/taxonomy/Taxonomy.ts"
 import type { RouteContext } from "./platforms/PlatformModule.ts"

@@ -1,7 +1,6 @@
-// The partner simulator: one node:http server that mounts every partner host under a path prefix
-// named after it (/graph.facebook.com/v21.0/…, /api.linkedin.com/rest/posts, …), routes calls to the
-// platform modules, applies injected faults, records every call, and serves the control API at
-// /_control. Started in-process by tests and the local run; close() ends hanging requests too.
+// The partner simulator: one node:http server mounting each partner host under a path prefix named
+// after it (/graph.facebook.com/v21.0/…), routing to the platform modules through injected faults and
+// the call log, with the control API at /_control. close() also ends requests left hanging.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { Socket } from "node:net"
 import type { Platform } from "../../core/taxonomy/Taxonomy.ts"

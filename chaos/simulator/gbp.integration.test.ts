@@ -197,6 +197,9 @@ describe("Google OAuth", () => {
     const viaGoogle = await mint()
     const revoked = await partnerFetch(`${sim.baseUrl("oauth2.googleapis.com")}/revoke`, { form: { token: viaGoogle.accessToken } })
     expect(revoked.status).toBe(200)
+    const again = await partnerFetch(`${sim.baseUrl("oauth2.googleapis.com")}/revoke`, { form: { token: viaGoogle.accessToken } })
+    expect(again.body).toEqual({ error: "invalid_token", error_description: "Token expired or revoked" })
+    expect(classify(again).code).toBe("AUTH_INVALID")
     for (const tokens of [viaControl, viaGoogle]) {
       const reply = await token({ grant_type: "refresh_token", refresh_token: tokens.refreshToken ?? "" })
       expect(reply.status).toBe(400)

@@ -157,6 +157,9 @@ describe("Mailchimp OAuth", () => {
     const metadata = await partnerFetch(`${sim.baseUrl("login.mailchimp.com")}/oauth2/metadata`, { headers: { authorization: `OAuth ${token}` } })
     expect(metadata.body).toMatchObject({ dc: "us1", api_endpoint: "https://us1.api.mailchimp.com", login: { login_id: "mc-login-1" } })
     expect((await createCampaign(token)).status).toBe(200)
+    const unknown = await partnerFetch(`${sim.baseUrl("login.mailchimp.com")}/oauth2/metadata`, { headers: { authorization: "OAuth nope" } })
+    expect(unknown.status).toBe(401)
+    expect(classify(unknown).code).toBe("AUTH_INVALID")
 
     const refresh = await partnerFetch(`${sim.baseUrl("login.mailchimp.com")}/oauth2/token`, {
       form: { grant_type: "refresh_token", client_id: "sim-mailchimp-client", client_secret: "sim-mailchimp-secret", refresh_token: "x" }

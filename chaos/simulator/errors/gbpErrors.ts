@@ -1,7 +1,6 @@
-// Google's google.rpc.Status envelope as Google Business Profile sends it: `{"error": {code,
-// message, errors[] (legacy), status, details[ErrorInfo …]}}`, the www-authenticate header on token
-// and scope errors, Google's HTML 404 page for a path it does not serve, and the OAuth token
-// endpoint's `{error, error_description}`.
+// Google's google.rpc.Status envelope as Business Profile sends it (`{"error": {code, message,
+// errors[], status, details[ErrorInfo]}}`, www-authenticate on token and scope errors), its HTML 404
+// page for a path it does not serve, and the token endpoint's `{error, error_description}`.
 import type { OAuthErrorContext, OAuthErrorKind } from "../OAuthFlow.ts"
 import { htmlResponse, jsonResponse, type SimResponse } from "../SimResponse.ts"
 import type { CallInfo, Denial, PlatformErrors, RateLimitOptions } from "../platforms/PlatformModule.ts"

@@ -1,7 +1,6 @@
-// Mailchimp Marketing API 3.0 on `{dc}.api.mailchimp.com`: ping, campaigns (create, content, send,
-// list, get) against an audience (list), and OAuth on login.mailchimp.com with the metadata call that
-// names the account's data center. Tokens never expire and Mailchimp has no scopes; removing any
-// scope from a Mailchimp grant stands for a user role that may no longer send (403 Forbidden).
+// Mailchimp Marketing API 3.0 on `{dc}.api.mailchimp.com` (ping, campaigns on an audience) and OAuth
+// on login.mailchimp.com with its metadata call. Tokens never expire and there are no scopes: removing
+// any scope from a Mailchimp grant stands for a user role that may no longer send (403 Forbidden).
 import { mailchimpErrors, mailchimpTokenError, problem, resourceNotFound, wrongDatacenter } from "../errors/mailchimpErrors.ts"
 import { authorizeEndpoint, type OAuthSpec, tokenEndpoint } from "../OAuthFlow.ts"
 import { authorizationToken, dedupeKeyOf, stringAt, valueAt } from "../SimRequest.ts"
