@@ -1,16 +1,19 @@
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { sql } from "kysely"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { BREAKER_PROBE_LEASE_MS, BREAKER_RESET_TIMEOUT_MS } from "../core/breaker/CircuitBreaker.ts"
+import { DEFAULT_BREAKER_SETTINGS } from "../core/breaker/CircuitBreaker.ts"
 import type { ErrorCode } from "../core/taxonomy/Taxonomy.ts"
 import { databaseLayer, insertConnection, insertTenant } from "../test/db/fixtures.ts"
 import { createTestDatabase, type TestDatabase } from "../test/db/testDatabase.ts"
 import { CircuitBreakerStore } from "./CircuitBreakerStore.ts"
 
+const { probeLeaseMs: BREAKER_PROBE_LEASE_MS, resetTimeoutMs: BREAKER_RESET_TIMEOUT_MS } = DEFAULT_BREAKER_SETTINGS
+
+
 let t: TestDatabase
 // Two runtimes, two pg pools: one breaker must hold across separate workers.
-let a: ManagedRuntime.ManagedRuntime<CircuitBreakerStore, never>
-let b: ManagedRuntime.ManagedRuntime<CircuitBreakerStore, never>
+let a: ManagedRuntime.ManagedRuntime<CircuitBreakerStore, unknown>
+let b: ManagedRuntime.ManagedRuntime<CircuitBreakerStore, unknown>
 beforeAll(async () => {
   t = await createTestDatabase()
   a = ManagedRuntime.make(CircuitBreakerStore.layer.pipe(Layer.provide(databaseLayer(t.url))))
@@ -22,7 +25,7 @@ afterAll(async () => {
   await t.drop()
 })
 
-const on = <A, E>(rt: ManagedRuntime.ManagedRuntime<CircuitBreakerStore, never>, f: (s: CircuitBreakerStore["Service"]) => Effect.Effect<A, E>) =>
+const on = <A, E>(rt: ManagedRuntime.ManagedRuntime<CircuitBreakerStore, unknown>, f: (s: CircuitBreakerStore["Service"]) => Effect.Effect<A, E>) =>
   rt.runPromise(
     Effect.gen(function* () {
       return yield* f(yield* CircuitBreakerStore)
@@ -59,7 +62,7 @@ describe("CircuitBreakerStore", () => {
     const id = await newConnection()
     expect(await fail(id, "PARTNER_UNAVAILABLE", 4)).toEqual([false, false, false, false])
     expect(await breaker((s) => s.acquire(id))).toEqual({ kind: "allow" })
-    expect(await fail(id, "TIMEOUT", 1)).toEqual([true])
+    expect(await fail(id, "PARTNER_5XX", 1)).toEqual([true])
     const rejected = await breaker((s) => s.acquire(id))
     expect(rejected.kind).toBe("reject")
     if (rejected.kind === "reject") {
@@ -71,7 +74,7 @@ describe("CircuitBreakerStore", () => {
 
   it("lets auth, content and throttling failures neither count nor reset; a success resets", async () => {
     const id = await newConnection()
-    await fail(id, "NETWORK_ERROR", 4)
+    await fail(id, "PARTNER_UNAVAILABLE", 4)
     for (const code of ["AUTH_INVALID", "CONTENT_REJECTED", "RATE_LIMIT_429", "PERMISSION_INSUFFICIENT"] as const) {
       expect(await fail(id, code, 3)).toEqual([false, false, false])
     }

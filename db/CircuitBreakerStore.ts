@@ -1,13 +1,15 @@
 // The per-connection circuit breaker of core/breaker/CircuitBreaker.ts, kept in PostgreSQL so every
 // worker sees one breaker. Transitions run under the row's lock with the pure rules deciding, on the
 // database server's clock; the common closed path is a plain read with no write and no lock.
-import { Context, Effect, Layer } from "effect"
+import { Config, Context, Effect, Layer } from "effect"
 import { sql, type Transaction } from "kysely"
 import {
   type Acquire,
   acquire as decideAcquire,
+  type BreakerSettings,
   type BreakerState,
   CLOSED,
+  DEFAULT_BREAKER_SETTINGS,
   countsAsPartnerFailure,
   recordFailure as decideFailure,
   recordSuccess as decideSuccess
@@ -15,6 +17,13 @@ import {
 import type { ErrorCode } from "../core/taxonomy/Taxonomy.ts"
 import { Database, type DatabaseError } from "./Database.ts"
 import type { CircuitBreakerRow, DatabaseSchema } from "./DatabaseSchema.ts"
+
+/** The spec's numbers by default; tunable per deployment (and shortened in tests). */
+export const BreakerSettingsConfig: Config.Config<BreakerSettings> = Config.all({
+  failureThreshold: Config.Int("BREAKER_FAILURE_THRESHOLD").pipe(Config.withDefault(DEFAULT_BREAKER_SETTINGS.failureThreshold)),
+  resetTimeoutMs: Config.Int("BREAKER_RESET_TIMEOUT_MS").pipe(Config.withDefault(DEFAULT_BREAKER_SETTINGS.resetTimeoutMs)),
+  probeLeaseMs: Config.Int("BREAKER_PROBE_LEASE_MS").pipe(Config.withDefault(DEFAULT_BREAKER_SETTINGS.probeLeaseMs))
+})
 
 const toState = (row: CircuitBreakerRow): BreakerState => ({
   status: row.state,
@@ -72,6 +81,7 @@ export class CircuitBreakerStore extends Context.Service<
     CircuitBreakerStore,
     Effect.gen(function* () {
       const database = yield* Database
+      const settings = yield* BreakerSettingsConfig
 
       const read = (connectionId: string) =>
         database.use("CircuitBreakerStore.read", (db) =>
@@ -90,7 +100,7 @@ export class CircuitBreakerStore extends Context.Service<
           db.transaction().execute(async (trx): Promise<Acquire> => {
             const { row, nowMs } = await lockRow(trx, connectionId)
             if (row === undefined) return { kind: "allow" }
-            const { decision, state } = decideAcquire(toState(row), nowMs)
+            const { decision, state } = decideAcquire(toState(row), nowMs, settings)
             if (decision.kind !== "probe") return decision
             // Under the lock this always matches; the condition keeps the claim safe on its own too.
             const claimed = await trx
@@ -138,7 +148,7 @@ export class CircuitBreakerStore extends Context.Service<
             const { row, nowMs } = await lockRow(trx, connectionId)
             if (row === undefined) return { opened: false }
             const current = toState(row)
-            const { state, opened } = decideFailure(current, code, nowMs)
+            const { state, opened } = decideFailure(current, code, nowMs, settings)
             if (!sameState(current, state)) await writeState(trx, connectionId, state)
             return { opened }
           })

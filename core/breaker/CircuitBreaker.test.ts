@@ -1,19 +1,12 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { ERROR_CODES, type ErrorCode } from "../taxonomy/Taxonomy.ts"
-import {
-  acquire,
-  BREAKER_FAILURE_THRESHOLD,
-  BREAKER_PROBE_LEASE_MS,
-  BREAKER_RESET_TIMEOUT_MS,
-  type BreakerState,
-  CLOSED,
-  countsAsPartnerFailure,
-  recordFailure,
-  recordSuccess
-} from "./CircuitBreaker.ts"
+import { CLOSED, DEFAULT_BREAKER_SETTINGS, acquire, countsAsPartnerFailure, recordFailure, recordSuccess, type BreakerState } from "./CircuitBreaker.ts"
 
-const COUNTING: ReadonlyArray<ErrorCode> = ["PARTNER_5XX", "PARTNER_UNAVAILABLE", "NETWORK_ERROR", "TIMEOUT", "TLS_ERROR", "UNKNOWN"]
+const { failureThreshold: BREAKER_FAILURE_THRESHOLD, probeLeaseMs: BREAKER_PROBE_LEASE_MS, resetTimeoutMs: BREAKER_RESET_TIMEOUT_MS } = DEFAULT_BREAKER_SETTINGS
+
+
+const COUNTING: ReadonlyArray<ErrorCode> = ["PARTNER_5XX", "PARTNER_UNAVAILABLE"]
 
 const failTimes = (state: BreakerState, code: ErrorCode, n: number, nowMs = 0) => {
   let s = state
@@ -59,7 +52,7 @@ describe("CircuitBreaker rules", () => {
           s = r.state
         }
         expect(s.consecutiveFailures).toBe(4)
-        expect(recordFailure(s, "TIMEOUT", 0).opened).toBe(true)
+        expect(recordFailure(s, "PARTNER_5XX", 0).opened).toBe(true)
         expect(recordSuccess(s).state).toEqual(CLOSED)
       })
     )
@@ -97,7 +90,7 @@ describe("CircuitBreaker rules", () => {
   })
 
   it("closes on a probe's success and re-opens with a fresh timeout on its failure, whatever the code", () => {
-    const open = failTimes(CLOSED, "NETWORK_ERROR", 5, 0).state
+    const open = failTimes(CLOSED, "PARTNER_UNAVAILABLE", 5, 0).state
     const probing = acquire(open, BREAKER_RESET_TIMEOUT_MS).state
     expect(recordSuccess(probing)).toEqual({ state: CLOSED, closedFromProbe: true })
     for (const code of ["PARTNER_UNAVAILABLE", "AUTH_INVALID"] as const) {
@@ -110,7 +103,7 @@ describe("CircuitBreaker rules", () => {
   })
 
   it("re-offers a probe whose owner never answered once the lease is over", () => {
-    const probing = acquire(failTimes(CLOSED, "TIMEOUT", 5, 0).state, BREAKER_RESET_TIMEOUT_MS).state
+    const probing = acquire(failTimes(CLOSED, "PARTNER_5XX", 5, 0).state, BREAKER_RESET_TIMEOUT_MS).state
     const start = BREAKER_RESET_TIMEOUT_MS
     expect(acquire(probing, start + BREAKER_PROBE_LEASE_MS - 1).decision).toEqual({ kind: "reject", retryAfterMs: 1 })
     const again = acquire(probing, start + BREAKER_PROBE_LEASE_MS)

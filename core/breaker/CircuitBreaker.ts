@@ -1,32 +1,34 @@
-// The per-connection circuit breaker's rules (spec §5): after 5 consecutive partner-health failures
-// the connection's calls stop for 60 s, then exactly one probe decides between closing and another
-// 60 s. Pure; db/CircuitBreakerStore.ts keeps the state in PostgreSQL so every worker shares it.
+// The per-connection circuit breaker's rules (spec §5): after 5 consecutive partner failures (5xx,
+// unavailable) the connection's calls stop for 60 s, then exactly one probe decides between closing
+// and another 60 s. Pure; db/CircuitBreakerStore.ts keeps the state in PostgreSQL so every worker shares it.
 import type { ErrorCode } from "../taxonomy/Taxonomy.ts"
 
-export const BREAKER_FAILURE_THRESHOLD = 5
-export const BREAKER_RESET_TIMEOUT_MS = 60_000
-/** The longest a partner call may take; a probe older than twice this lost its owner (crash, kill). */
-export const PARTNER_CALL_TIMEOUT_MS = 30_000
-export const BREAKER_PROBE_LEASE_MS = 2 * PARTNER_CALL_TIMEOUT_MS
+export interface BreakerSettings {
+  readonly failureThreshold: number
+  readonly resetTimeoutMs: number
+  /** A probe older than this lost its owner (crash, kill) and is offered again. */
+  readonly probeLeaseMs: number
+}
+
+/** The spec's numbers: 5 consecutive failures, 60 s; the lease is twice the longest partner call (30 s). */
+export const DEFAULT_BREAKER_SETTINGS: BreakerSettings = { failureThreshold: 5, resetTimeoutMs: 60_000, probeLeaseMs: 60_000 }
 
 /**
- * Whether a failure says something about the partner's health. The breaker protects a partner that
- * is down and our queue from piling onto it, so only failures of the partner or of the path to it
- * count: 5xx, unavailable, network, timeout, TLS, and unknown (an unexplained failure is treated as
- * the partner's until classified otherwise).
- * The rest are answers from a healthy partner about this request or this account: auth and
- * permission problems pause the channel themselves, content and validation fail the post, throttling
- * waits for its window. Counting them would open the breaker on a working partner and hide the real
- * reason behind CIRCUIT_BREAKER_OPEN. They neither count nor reset the count: a 401 between two 503s
- * proves nothing about whether the outage is over. Only a success resets it.
+ * Whether a failure counts towards opening the breaker. The contract (taxonomy.md) lets the breaker
+ * pause only for PARTNER_5XX and PARTNER_UNAVAILABLE ("no (the breaker may)"); network errors,
+ * timeouts, TLS and unknown failures are marked "pauses channel: no" and are retried, then
+ * dead-lettered, on their own. The rest are answers from a healthy partner about this request or
+ * this account: auth and permission problems pause the channel themselves, content and validation
+ * fail the post, throttling waits for its window. Non-counting failures neither count nor reset the
+ * count: a 401 between two 503s proves nothing about whether the outage is over. Only a success resets it.
  */
 const COUNTS_AS_PARTNER_FAILURE = {
   PARTNER_5XX: true,
   PARTNER_UNAVAILABLE: true,
-  NETWORK_ERROR: true,
-  TIMEOUT: true,
-  TLS_ERROR: true,
-  UNKNOWN: true,
+  NETWORK_ERROR: false,
+  TIMEOUT: false,
+  TLS_ERROR: false,
+  UNKNOWN: false,
   AUTH_EXPIRED: false,
   AUTH_INVALID: false,
   APP_DEAUTHORIZED: false,
@@ -69,17 +71,21 @@ export type Acquire =
 
 export const CLOSED: BreakerState = { status: "closed", consecutiveFailures: 0, openedAtMs: null, probeStartedAtMs: null }
 
-export const acquire = (state: BreakerState, nowMs: number): { readonly decision: Acquire; readonly state: BreakerState } => {
+export const acquire = (
+  state: BreakerState,
+  nowMs: number,
+  settings: BreakerSettings = DEFAULT_BREAKER_SETTINGS
+): { readonly decision: Acquire; readonly state: BreakerState } => {
   switch (state.status) {
     case "closed":
       return { decision: { kind: "allow" }, state }
     case "open": {
-      const reopensAt = (state.openedAtMs ?? nowMs) + BREAKER_RESET_TIMEOUT_MS
+      const reopensAt = (state.openedAtMs ?? nowMs) + settings.resetTimeoutMs
       if (nowMs < reopensAt) return { decision: { kind: "reject", retryAfterMs: reopensAt - nowMs }, state }
       return { decision: { kind: "probe" }, state: { ...state, status: "half_open", probeStartedAtMs: nowMs } }
     }
     case "half_open": {
-      const leaseEndsAt = (state.probeStartedAtMs ?? nowMs) + BREAKER_PROBE_LEASE_MS
+      const leaseEndsAt = (state.probeStartedAtMs ?? nowMs) + settings.probeLeaseMs
       if (nowMs < leaseEndsAt) return { decision: { kind: "reject", retryAfterMs: leaseEndsAt - nowMs }, state }
       // The probe's owner died without an answer: offer the probe again.
       return { decision: { kind: "probe" }, state: { ...state, probeStartedAtMs: nowMs } }
@@ -101,7 +107,8 @@ export const recordSuccess = (state: BreakerState): { readonly state: BreakerSta
 export const recordFailure = (
   state: BreakerState,
   code: ErrorCode,
-  nowMs: number
+  nowMs: number,
+  settings: BreakerSettings = DEFAULT_BREAKER_SETTINGS
 ): { readonly state: BreakerState; readonly opened: boolean } => {
   const counts = countsAsPartnerFailure(code)
   const consecutiveFailures = state.consecutiveFailures + (counts ? 1 : 0)
@@ -112,7 +119,7 @@ export const recordFailure = (
       return { state: { ...state, consecutiveFailures }, opened: false }
     case "closed":
       if (!counts) return { state, opened: false }
-      if (consecutiveFailures >= BREAKER_FAILURE_THRESHOLD) {
+      if (consecutiveFailures >= settings.failureThreshold) {
         return { state: { status: "open", consecutiveFailures, openedAtMs: nowMs, probeStartedAtMs: null }, opened: true }
       }
       return { state: { ...state, consecutiveFailures }, opened: false }
