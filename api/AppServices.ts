@@ -1,6 +1,5 @@
-// The services the API's runtime provides to procedures and routes; api/main.ts joins their layers.
-import type { Database } from "../db/Database.ts"
-import type { Flags } from "../flags/Flags.ts"
-import type { MetricRecorder } from "../observability/MetricRecorder.ts"
+// The services the process's runtime provides to procedures, routes and workers (api/appLayer.ts).
+import type { Layer } from "effect"
+import type { appLayer } from "./appLayer.ts"
 
-export type AppServices = Database | Flags | MetricRecorder
+export type AppServices = Layer.Success<ReturnType<typeof appLayer<never, never>>>

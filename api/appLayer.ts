@@ -1,21 +1,26 @@
-// The API process's layer: database (with migrations), flags, metrics, and the pino-backed Effect
-// logger provided to all of them. main.ts and the tests build the same thing; only where the
-// database is and where logs go differ.
+// The process's layer: database (with migrations), flags, metrics, the pino-backed Effect logger,
+// and the jobs side (repositories, pg-boss, connectors, the publish pipeline). The API's main, the
+// worker's main and the tests build the same thing; only where the database and partners are, and
+// where logs go, differ.
 import { Layer } from "effect"
 import type { Logger as PinoLogger } from "pino"
+import type { Connectors } from "../core/publish/Connector.ts"
 import { Database } from "../db/Database.ts"
 import type { DatabaseUrl } from "../db/DatabaseUrl.ts"
 import { Flags } from "../flags/Flags.ts"
+import { jobsLayer } from "../jobs/jobsLayer.ts"
 import { loggerLayer } from "../observability/Logger.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
 
-export const appLayer = <E>(options: {
-  readonly databaseUrl: Layer.Layer<DatabaseUrl, E>
+export const appLayer = <E1, E2>(options: {
+  readonly databaseUrl: Layer.Layer<DatabaseUrl, E1>
+  readonly connectors: Layer.Layer<Connectors, E2>
   readonly logger: PinoLogger
   readonly flags?: Layer.Layer<Flags, unknown>
-}) =>
-  Layer.mergeAll(
-    Database.layer.pipe(Layer.provide(options.databaseUrl)),
-    options.flags ?? Flags.layerStatic,
-    MetricRecorder.layerPrometheus
-  ).pipe(Layer.provideMerge(loggerLayer(options.logger)))
+  readonly metrics?: Layer.Layer<MetricRecorder>
+}) => {
+  const base = Layer.mergeAll(Database.layer, options.flags ?? Flags.layerStatic, options.metrics ?? MetricRecorder.layerPrometheus).pipe(
+    Layer.provideMerge(options.databaseUrl)
+  )
+  return jobsLayer(options.connectors).pipe(Layer.provideMerge(base), Layer.provideMerge(loggerLayer(options.logger)))
+}

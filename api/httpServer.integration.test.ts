@@ -1,10 +1,12 @@
 import { Writable } from "node:stream"
-import { ManagedRuntime } from "effect"
+import { ConfigProvider, Layer, ManagedRuntime } from "effect"
 import pg from "pg"
 import pino from "pino"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { ERROR_CODES } from "../core/taxonomy/Taxonomy.ts"
 import { DatabaseUrl } from "../db/DatabaseUrl.ts"
+import { connectorsLayer } from "../jobs/connectors/ConnectorsLive.ts"
+import { partnerEndpointsFor } from "../jobs/connectors/PartnerEndpoints.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { createTestDatabase, type TestDatabase } from "../test/db/testDatabase.ts"
 import { appLayer } from "./appLayer.ts"
@@ -42,7 +44,13 @@ const setDatabaseReachable = async (reachable: boolean) => {
 
 beforeAll(async () => {
   t = await createTestDatabase()
-  runtime = ManagedRuntime.make(appLayer({ databaseUrl: DatabaseUrl.fromUrl(t.url), logger }))
+  runtime = ManagedRuntime.make(
+    appLayer({
+      databaseUrl: DatabaseUrl.fromUrl(t.url),
+      connectors: connectorsLayer(partnerEndpointsFor("http://127.0.0.1:9")),
+      logger
+    }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({ TOKEN_ENCRYPTION_KEYS: `test:${Buffer.alloc(32, 1).toString("base64")}` }))))
+  )
   server = await startHttpServer({
     runtime,
     logger,

@@ -14,8 +14,8 @@ export type PublishJob = typeof PublishJob.Type
 export const PingJob = Schema.Struct({
   tenantId: Schema.String,
   connectionId: Schema.String,
-  /** `breaker_probe`: the single half-open probe of an open breaker; `sweep`: a synthetic health check. */
-  reason: Schema.Literals(["breaker_probe", "sweep"])
+  /** `breaker_probe`: the single half-open probe of an open breaker (synthetic sweeps come later). */
+  reason: Schema.Literals(["breaker_probe"])
 })
 export type PingJob = typeof PingJob.Type
 

@@ -1,0 +1,62 @@
+// The lifecycle shared by `npm start` (API and workers) and `npm run worker` (workers only): read
+// configuration, build the one runtime of the process, start what the process serves, and on
+// SIGTERM/SIGINT stop accepting, drain, stop the workers (in-flight jobs finish or are released),
+// close the pool and stop embedded PostgreSQL. Signals are handled from the first instant.
+import { Config, Effect, ManagedRuntime } from "effect"
+import type { Logger } from "pino"
+import { DatabaseUrl } from "../db/DatabaseUrl.ts"
+import { ConnectorsLive } from "../jobs/connectors/ConnectorsLive.ts"
+import { makeLogger } from "../observability/Logger.ts"
+import { appLayer } from "./appLayer.ts"
+import type { AppServices } from "./AppServices.ts"
+
+const NODE_MAJOR = Number.parseInt(process.versions.node.split(".")[0] ?? "0", 10)
+
+export const ProcessConfig = Config.all({
+  shutdownGraceMs: Config.Int("SHUTDOWN_GRACE_MS").pipe(Config.withDefault(10_000)),
+  logLevel: Config.Literals(["trace", "debug", "info", "warn", "error", "fatal"], "LOG_LEVEL").pipe(
+    Config.withDefault("info" as const)
+  )
+})
+
+export interface Started {
+  /** Stops what `start` started, within the grace period; its report goes into the last log line. */
+  readonly stop: (graceMs: number) => Promise<Record<string, unknown>>
+}
+
+export const runProcess = (
+  name: string,
+  start: (runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>, logger: Logger) => Promise<Started>
+): void => {
+  if (NODE_MAJOR < 24) {
+    process.stderr.write(`postd needs Node 24 or newer, this is ${process.version}; run it through npm.\n`)
+    process.exit(1)
+  }
+  const main = async (): Promise<void> => {
+    const config = await Effect.runPromise(ProcessConfig)
+    const logger = makeLogger({ level: config.logLevel, service: name })
+    const runtime = ManagedRuntime.make(appLayer({ databaseUrl: DatabaseUrl.layer, connectors: ConnectorsLive, logger }))
+    let started: Started | undefined
+    let stopping = false
+    const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+      if (stopping) return
+      stopping = true
+      logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down")
+      const report = (await started?.stop(config.shutdownGraceMs)) ?? {}
+      await runtime.dispose()
+      logger.info(report, "shutdown complete")
+      logger.flush()
+      process.exit(started === undefined ? 1 : 0)
+    }
+    for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => void shutdown(signal))
+
+    // Building the runtime starts embedded PostgreSQL when needed, migrates and starts pg-boss.
+    await runtime.runPromise(Effect.void)
+    if (stopping) return
+    started = await start(runtime, logger)
+  }
+  main().catch((error: unknown) => {
+    process.stderr.write(`${name} failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,148 @@
+// Pausing and resuming a connection, and everything that must happen with it: metrics, the
+// breaker's half-open probe, refreshing tokens, and releasing held posts in schedule order (their
+// jobs enqueued in the same transaction, so a resumed post is never left without a job).
+import { Context, Effect, Layer } from "effect"
+import type { Credentials } from "../core/publish/Connector.ts"
+import { Connectors } from "../core/publish/Connector.ts"
+import type { ErrorCode } from "../core/taxonomy/Taxonomy.ts"
+import { TokenRefreshFailed, type TaxonomyError } from "../core/taxonomy/TaxonomyError.ts"
+import { BreakerSettingsConfig, CircuitBreakerStore } from "../db/CircuitBreakerStore.ts"
+import { ConnectionRepo } from "../db/ConnectionRepo.ts"
+import { Database } from "../db/Database.ts"
+import { PostRepo } from "../db/PostRepo.ts"
+import { MetricRecorder } from "../observability/MetricRecorder.ts"
+import { JobQueue } from "./JobQueue.ts"
+
+const SYSTEM = "system"
+
+/** How a connection came back, for the `channel.resumed` metric. */
+export type ResumeHow = "probe" | "manual" | "reconnect"
+
+export class ConnectionRecovery extends Context.Service<
+  ConnectionRecovery,
+  {
+    /** Pauses with `code` (status attention, or revoked for APP_DEAUTHORIZED); idempotent. */
+    readonly autoPause: (tenantId: string, connectionId: string, code: ErrorCode) => Effect.Effect<boolean, unknown>
+    /** The breaker opened: pause with CIRCUIT_BREAKER_OPEN and schedule its single half-open probe. */
+    readonly openBreaker: (tenantId: string, connectionId: string) => Effect.Effect<void, unknown>
+    /** Refreshes with the stored refresh token; any failure is TOKEN_REFRESH_FAILED. */
+    readonly refreshTokens: (tenantId: string, connectionId: string) => Effect.Effect<Credentials, TaxonomyError>
+    /** Back to active; held posts go out again in schedule order. Returns how many were released. */
+    readonly resume: (tenantId: string, connectionId: string, actor: string, how: ResumeHow) => Effect.Effect<number, unknown>
+    /** The half-open probe: a health check; success closes the breaker and resumes, failure reopens it. */
+    readonly probe: (tenantId: string, connectionId: string) => Effect.Effect<"resumed" | "reopened" | "waiting" | "closed", unknown>
+  }
+>()("postd/jobs/ConnectionRecovery") {
+  static readonly layer = Layer.effect(
+    ConnectionRecovery,
+    Effect.gen(function* () {
+      const connections = yield* ConnectionRepo
+      const posts = yield* PostRepo
+      const breakers = yield* CircuitBreakerStore
+      const connectors = yield* Connectors
+      const metrics = yield* MetricRecorder
+      const queue = yield* JobQueue
+      const { db } = yield* Database
+      const { resetTimeoutMs } = yield* BreakerSettingsConfig
+
+      const autoPause = Effect.fn("ConnectionRecovery.autoPause")(function* (
+        tenantId: string,
+        connectionId: string,
+        code: ErrorCode
+      ) {
+        const connection = yield* connections.get(tenantId, connectionId)
+        const changed = yield* connections.autoPause(tenantId, connectionId, code, SYSTEM)
+        if (changed) {
+          yield* metrics.increment("channel.paused", { platform: connection.platform, code })
+          yield* Effect.logWarning("connection paused").pipe(Effect.annotateLogs({ tenantId, connectionId, errorCode: code }))
+        }
+        return changed
+      })
+
+      const scheduleProbe = (tenantId: string, connectionId: string, afterMs: number) =>
+        queue.send("ping", { tenantId, connectionId, reason: "breaker_probe" }, { startAfterMs: afterMs })
+
+      const openBreaker = Effect.fn("ConnectionRecovery.openBreaker")(function* (tenantId: string, connectionId: string) {
+        const connection = yield* connections.get(tenantId, connectionId)
+        yield* metrics.increment("breaker.opened", { platform: connection.platform })
+        // The breaker protects the partner and our queue, so it pauses whatever the auto-pause flag says.
+        yield* autoPause(tenantId, connectionId, "CIRCUIT_BREAKER_OPEN")
+        yield* scheduleProbe(tenantId, connectionId, resetTimeoutMs)
+      })
+
+      const refreshTokens = Effect.fn("ConnectionRecovery.refreshTokens")(function* (
+        tenantId: string,
+        connectionId: string
+      ) {
+        const refreshFailed = (message: string, platform: Credentials["platform"]) =>
+          Effect.andThen(
+            metrics.increment("connector.token.refresh.failed", { platform, code: "TOKEN_REFRESH_FAILED" }),
+            Effect.fail(new TokenRefreshFailed({ message, platform }))
+          )
+        const connection = yield* connections.get(tenantId, connectionId).pipe(Effect.orDie)
+        const connector = connectors.forPlatform(connection.platform)
+        const stored = yield* connections.refreshToken(tenantId, connectionId).pipe(Effect.orDie)
+        if (connector.refreshToken === undefined || stored === undefined) {
+          return yield* refreshFailed("no refresh token to renew the access token with", connection.platform)
+        }
+        const renewed = yield* connector
+          .refreshToken(stored)
+          .pipe(Effect.catch((e) => refreshFailed(`refresh rejected: ${e._tag} ${e.message}`, connection.platform)))
+        yield* connections.storeTokens(tenantId, connectionId, renewed).pipe(Effect.orDie)
+        yield* metrics.increment("connector.token.refresh.succeeded", { platform: connection.platform })
+        return yield* connections.credentials(tenantId, connectionId).pipe(Effect.orDie)
+      })
+
+      const resume = Effect.fn("ConnectionRecovery.resume")(function* (
+        tenantId: string,
+        connectionId: string,
+        actor: string,
+        how: ResumeHow
+      ) {
+        const connection = yield* connections.get(tenantId, connectionId)
+        yield* connections.resume(tenantId, connectionId, actor)
+        yield* breakers.recordSuccess(connectionId)
+        const released = yield* Effect.tryPromise(() =>
+          db.transaction().execute(async (trx) => {
+            const ids = await Effect.runPromise(posts.releaseHeld(trx, tenantId, connectionId))
+            for (const postId of ids) {
+              await Effect.runPromise(
+                queue.send("publish", { tenantId, postId, cycleId: crypto.randomUUID() }, { trx })
+              )
+            }
+            return ids.length
+          })
+        )
+        yield* metrics.increment("channel.resumed", { platform: connection.platform, reason: how })
+        yield* Effect.logInfo("connection resumed").pipe(Effect.annotateLogs({ tenantId, connectionId, released }))
+        return released
+      })
+
+      const probe = Effect.fn("ConnectionRecovery.probe")(function* (tenantId: string, connectionId: string) {
+        const gate = yield* breakers.acquire(connectionId)
+        if (gate.kind === "reject") {
+          yield* scheduleProbe(tenantId, connectionId, gate.retryAfterMs)
+          return "waiting" as const
+        }
+        const connection = yield* connections.get(tenantId, connectionId)
+        const pausedByBreaker = connection.status !== "active" && connection.pauseReason === "CIRCUIT_BREAKER_OPEN"
+        if (gate.kind === "allow") {
+          if (pausedByBreaker) yield* resume(tenantId, connectionId, SYSTEM, "probe")
+          return "closed" as const
+        }
+        const credentials = yield* connections.credentials(tenantId, connectionId)
+        const health = yield* Effect.result(connectors.forPlatform(connection.platform).healthCheck(credentials))
+        if (health._tag === "Success") {
+          yield* breakers.recordSuccess(connectionId)
+          if (pausedByBreaker) yield* resume(tenantId, connectionId, SYSTEM, "probe")
+          return "resumed" as const
+        }
+        yield* breakers.recordFailure(connectionId, health.failure._tag)
+        yield* scheduleProbe(tenantId, connectionId, resetTimeoutMs)
+        return "reopened" as const
+      })
+
+      return ConnectionRecovery.of({ autoPause, openBreaker, refreshTokens, resume, probe })
+    })
+  )
+}

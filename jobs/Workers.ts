@@ -1,0 +1,51 @@
+// The worker side of a process: one handler per queue, each decoding its payload and running one
+// effect. Used by `npm start` (API and workers in one process) and `npm run worker` (workers only).
+import { Effect, type ManagedRuntime } from "effect"
+import { DlqRepo } from "../db/DlqRepo.ts"
+import { ConnectionRecovery } from "./ConnectionRecovery.ts"
+import { JobQueue } from "./JobQueue.ts"
+import { PublishPipeline } from "./PublishPipeline.ts"
+import { DEAD_LETTER_QUEUE } from "./queues.ts"
+import { runWorker } from "./runWorker.ts"
+
+export type WorkerServices = JobQueue | PublishPipeline | ConnectionRecovery | DlqRepo
+
+export const startWorkers = async (runtime: ManagedRuntime.ManagedRuntime<WorkerServices, unknown>): Promise<void> => {
+  await runWorker(runtime, "publish", (job) => PublishPipeline.use((p) => p.run(job)))
+  await runWorker(runtime, "ping", (job) => ConnectionRecovery.use((r) => r.probe(job.tenantId, job.connectionId)), {
+    batchSize: 10,
+    localConcurrency: 1,
+    pollingIntervalSeconds: 1
+  })
+  // A job pg-boss gave up on (our own failures, retried with backoff) is kept for an operator,
+  // classified as UNKNOWN / MAX_RETRIES: nothing is lost, nothing enters the DLQ unclassified.
+  await runtime.runPromise(
+    Effect.gen(function* () {
+      const { boss } = yield* JobQueue
+      const dlq = yield* DlqRepo
+      yield* Effect.promise(() =>
+        boss.work(DEAD_LETTER_QUEUE, { batchSize: 10, pollingIntervalSeconds: 2, includeMetadata: true }, async (jobs) => {
+          for (const job of jobs) {
+            const data = (job.data ?? {}) as { tenantId?: unknown; postId?: unknown }
+            await runtime.runPromise(
+              dlq.add({
+                jobId: job.id,
+                tenantId: typeof data.tenantId === "string" ? data.tenantId : "unknown",
+                connectionId: null,
+                postId: typeof data.postId === "string" ? data.postId : null,
+                platform: null,
+                action: "publish",
+                payload: job.data,
+                errorCode: "UNKNOWN",
+                reasonCode: "MAX_RETRIES",
+                lastErrorMessage: "job handler kept failing; see the job's output in pg-boss",
+                retryCount: job.retryCount,
+                firstAttempt: job.createdOn
+              })
+            )
+          }
+        })
+      )
+    })
+  )
+}
