@@ -1,0 +1,77 @@
+// Retry budgets and partner windows through the real pipeline. The jitter is fixed at 0, so every
+// backoff delay is 0 and only a partner's Retry-After can make a retry wait; the breaker's
+// threshold is out of reach here, so it cannot pause before a retry budget runs out (the breaker
+// has its own tests in PublishPipeline.integration.test.ts).
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { TAXONOMY } from "../core/taxonomy/Taxonomy.ts"
+import { ConnectionRepo } from "../db/ConnectionRepo.ts"
+import { DlqRepo } from "../db/DlqRepo.ts"
+import { PublishAttemptRepo } from "../db/PublishAttemptRepo.ts"
+import { type Harness, startHarness, waitFor } from "../test/pipeline/PipelineHarness.ts"
+
+let h: Harness
+beforeAll(async () => {
+  h = await startHarness({ jitter: 0, env: { BREAKER_FAILURE_THRESHOLD: "1000" } })
+})
+afterAll(async () => {
+  await h?.close()
+})
+
+const publishCalls = (dedupeKey: string) => h.sim.control.calls({ dedupeKey, method: "POST" })
+
+describe("retries", () => {
+  it("dead-letters a post the partner keeps failing with 5xx as MAX_RETRIES after exactly the entry's retries", async () => {
+    const { tenantId, connectionId, token } = await h.connect("linkedin")
+    await h.sim.control.addFault({ kind: "http_5xx", token, path: "/rest/posts", method: "POST" })
+    const scheduled = await h.schedule(tenantId, connectionId)
+    const dead = await waitFor(() => h.post(tenantId, scheduled.id), (p) => p.status === "dead_lettered")
+    expect(dead.lastErrorCode).toBe("PARTNER_5XX")
+    // One first call and maxRetries retries, never more.
+    expect(await publishCalls(scheduled.dedupeKey)).toHaveLength(1 + TAXONOMY.PARTNER_5XX.maxRetries)
+    const attempts = await h.run(PublishAttemptRepo.use((r) => r.listForPost(tenantId, scheduled.id)))
+    expect(attempts.map((a) => a.outcome)).toEqual([
+      ...Array.from({ length: TAXONOMY.PARTNER_5XX.maxRetries }, () => "retry_scheduled"),
+      "dead_lettered"
+    ])
+    const page = await h.run(DlqRepo.use((r) => r.list({ tenantId, limit: 10 })))
+    expect(page.entries).toHaveLength(1)
+    expect(page.entries[0]).toMatchObject({
+      postId: scheduled.id,
+      errorCode: "PARTNER_5XX",
+      taxonomyAction: "RETRY_WITH_BACKOFF",
+      reasonCode: "MAX_RETRIES",
+      retryCount: TAXONOMY.PARTNER_5XX.maxRetries,
+      runbook: expect.stringContaining("#partner_5xx")
+    })
+    // A partner outage is not the channel's fault: it stays active.
+    expect((await h.run(ConnectionRepo.use((r) => r.get(tenantId, connectionId)))).status).toBe("active")
+  })
+
+  it("does not retry a 429 before the partner's Retry-After, then publishes once", async () => {
+    const { tenantId, connectionId, token } = await h.connect("gbp")
+    await h.sim.control.addFault({ kind: "rate_limit", token, path: "/localPosts", method: "POST", retryAfterSec: 2, count: 1 })
+    const scheduled = await h.schedule(tenantId, connectionId)
+    await waitFor(() => h.post(tenantId, scheduled.id), (p) => p.status === "published")
+    const calls = await publishCalls(scheduled.dedupeKey)
+    expect(calls).toHaveLength(2)
+    const [first, second] = calls
+    expect(first?.status).toBe(429)
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(2_000)
+    expect((await h.sim.control.postCounts())[scheduled.dedupeKey]).toBe(1)
+  })
+
+  it("dead-letters content the partner rejects as UNRETRYABLE after one call, channel untouched", async () => {
+    const { tenantId, connectionId } = await h.connect("linkedin")
+    // LinkedIn's duplicate signal on a first attempt is the user's content, not our earlier try.
+    const text = `the same words ${crypto.randomUUID()}`
+    const first = await h.schedule(tenantId, connectionId, { text })
+    await waitFor(() => h.post(tenantId, first.id), (p) => p.status === "published")
+    const second = await h.schedule(tenantId, connectionId, { text })
+    const dead = await waitFor(() => h.post(tenantId, second.id), (p) => p.status === "dead_lettered")
+    expect(dead.lastErrorCode).toBe("DUPLICATE_CONTENT")
+    expect(await publishCalls(second.dedupeKey)).toHaveLength(1)
+    const entry = (await h.run(DlqRepo.use((r) => r.list({ tenantId, limit: 10 })))).entries.find((e) => e.postId === second.id)
+    expect(entry).toMatchObject({ reasonCode: "UNRETRYABLE", taxonomyAction: "FAIL_AND_NOTIFY" })
+    expect((await h.run(ConnectionRepo.use((r) => r.get(tenantId, connectionId)))).status).toBe("active")
+  })
+})
