@@ -1,7 +1,7 @@
 // A publish pipeline over a fresh test database and an in-process partner simulator, with real
 // pg-boss workers: what the pipeline's integration tests share. Each test gets its own tenant and
 // connection (and so its own token), so faults and counts never collide between tests.
-import { ConfigProvider, Effect, Layer, ManagedRuntime, Random, Redacted } from "effect"
+import { ConfigProvider, type Effect, Layer, ManagedRuntime, Random, Redacted } from "effect"
 import pino from "pino"
 import { appLayer } from "../../api/appLayer.ts"
 import type { AppServices } from "../../api/AppServices.ts"
