@@ -1,6 +1,7 @@
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { DatabaseUrl } from "../db/DatabaseUrl.ts"
+import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { createTestDatabase, type TestDatabase } from "../test/db/testDatabase.ts"
 import { JobQueue } from "./JobQueue.ts"
 import { DEAD_LETTER_QUEUE, QUEUE_NAMES } from "./queues.ts"
@@ -10,7 +11,9 @@ let runtime: ManagedRuntime.ManagedRuntime<JobQueue, unknown>
 
 beforeAll(async () => {
   t = await createTestDatabase()
-  runtime = ManagedRuntime.make(JobQueue.layer.pipe(Layer.provide(DatabaseUrl.fromUrl(t.url))))
+  runtime = ManagedRuntime.make(
+    JobQueue.layer.pipe(Layer.provide(Layer.mergeAll(DatabaseUrl.fromUrl(t.url), MetricRecorder.layerTest)))
+  )
   await runtime.runPromise(Effect.void)
 })
 afterAll(async () => {

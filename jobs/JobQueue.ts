@@ -2,12 +2,13 @@
 // the caller's Kysely transaction when given, so a business write and its job commit together), and
 // stops gracefully with the runtime. pg-boss retries cover only our own failures (a handler that
 // threw, a worker that died); partner failures are retried by the publish pipeline (one owner).
-import { Config, Context, Effect, Layer, Redacted, Schema } from "effect"
+import { Config, Context, Effect, Layer, Redacted, Schedule, Schema } from "effect"
 import type { Transaction } from "kysely"
 import { fromKysely, PgBoss } from "pg-boss"
 import { DatabaseError } from "../db/Database.ts"
 import type { DatabaseSchema } from "../db/DatabaseSchema.ts"
 import { DatabaseUrl } from "../db/DatabaseUrl.ts"
+import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { DEAD_LETTER_QUEUE, type PayloadOf, QUEUE_NAMES, QUEUES, type QueueName } from "./queues.ts"
 
 export interface SendOptions {
@@ -22,7 +23,8 @@ export const JobQueueConfig = Config.all({
   jobTimeoutSeconds: Config.Int("JOB_TIMEOUT_SECONDS").pipe(Config.withDefault(120)),
   /** How often pg-boss looks for such jobs (and other maintenance). */
   superviseIntervalSeconds: Config.Int("JOBS_SUPERVISE_INTERVAL_SECONDS").pipe(Config.withDefault(30)),
-  stopTimeoutMs: Config.Int("SHUTDOWN_GRACE_MS").pipe(Config.withDefault(10_000))
+  stopTimeoutMs: Config.Int("SHUTDOWN_GRACE_MS").pipe(Config.withDefault(10_000)),
+  depthSampleSeconds: Config.Int("QUEUE_DEPTH_SAMPLE_SECONDS").pipe(Config.withDefault(15))
 })
 
 const failure = (operation: string) => (e: unknown) =>
@@ -72,6 +74,16 @@ export class JobQueue extends Context.Service<
         }).pipe(Effect.orDie),
         (boss) => Effect.promise(() => boss.stop({ graceful: true, timeout: config.stopTimeoutMs }))
       )
+      // queue.depth: jobs waiting per queue, from pg-boss's own counts, for the backlog alert.
+      const metrics = yield* MetricRecorder
+      const sampleDepth = Effect.tryPromise(() => boss.getQueues([...QUEUE_NAMES, DEAD_LETTER_QUEUE])).pipe(
+        Effect.flatMap((queues) =>
+          Effect.forEach(queues, (q) => metrics.record("queue.depth", q.queuedCount, { queue: q.name }), { discard: true })
+        ),
+        Effect.catch(() => Effect.void)
+      )
+      yield* Effect.forkScoped(sampleDepth.pipe(Effect.repeat(Schedule.spaced(`${config.depthSampleSeconds} seconds`))))
+
       const send = <Q extends QueueName>(queue: Q, payload: PayloadOf<Q>, options: SendOptions = {}) =>
         Effect.gen(function* () {
           const data = yield* Schema.encodeUnknownEffect(QUEUES[queue])(payload).pipe(

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ConnectionRepo } from "../db/ConnectionRepo.ts"
 import { DlqRepo } from "../db/DlqRepo.ts"
 import { PublishAttemptRepo } from "../db/PublishAttemptRepo.ts"
+import { findPoint, MetricRecorder } from "../observability/MetricRecorder.ts"
 import { type Harness, startHarness, waitFor } from "../test/pipeline/PipelineHarness.ts"
 
 const AUTOPAUSE_OFF_TENANT = "00000000-0000-4000-8000-00000000a0ff"
@@ -32,6 +33,21 @@ describe("the publish pipeline", () => {
     expect((await h.sim.control.postCounts())[scheduled.dedupeKey]).toBe(1)
     const attempts = await h.run(PublishAttemptRepo.use((r) => r.listForPost(tenantId, scheduled.id)))
     expect(attempts.map((a) => a.outcome)).toEqual(["published"])
+  })
+
+  it("records each attempt in the metric catalogue, labelled by platform and never by an id", async () => {
+    const { tenantId, connectionId } = await h.connect("mailchimp")
+    const scheduled = await h.schedule(tenantId, connectionId)
+    await waitFor(() => h.post(tenantId, scheduled.id), (p) => p.status === "published")
+    const points = await h.run(MetricRecorder.use((m) => m.snapshot))
+    const success = findPoint(points, "connector.publish.success", { platform: "mailchimp" })
+    expect(success?.kind === "counter" ? success.value : 0).toBeGreaterThanOrEqual(1)
+    const latency = findPoint(points, "connector.publish.latency_ms", { platform: "mailchimp", outcome: "success" })
+    expect(latency?.kind === "histogram" ? latency.count : 0).toBeGreaterThanOrEqual(1)
+    const waited = findPoint(points, "queue.wait_ms", { queue: "publish" })
+    expect(waited?.kind === "histogram" ? waited.count : 0).toBeGreaterThanOrEqual(1)
+    const ids = [tenantId, connectionId, scheduled.id, scheduled.dedupeKey]
+    for (const point of points) for (const value of Object.values(point.labels)) expect(ids).not.toContain(value)
   })
 
   it("refreshes an expired token once, stores the rotated refresh token, and publishes once", async () => {

@@ -2,13 +2,14 @@
 // effect. Used by `npm start` (API and workers in one process) and `npm run worker` (workers only).
 import { Effect, type ManagedRuntime } from "effect"
 import { DlqRepo } from "../db/DlqRepo.ts"
+import type { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { ConnectionRecovery } from "./ConnectionRecovery.ts"
 import { JobQueue } from "./JobQueue.ts"
 import { PublishPipeline } from "./PublishPipeline.ts"
 import { DEAD_LETTER_QUEUE } from "./queues.ts"
 import { runWorker } from "./runWorker.ts"
 
-export type WorkerServices = JobQueue | PublishPipeline | ConnectionRecovery | DlqRepo
+export type WorkerServices = JobQueue | PublishPipeline | ConnectionRecovery | DlqRepo | MetricRecorder
 
 export const startWorkers = async (runtime: ManagedRuntime.ManagedRuntime<WorkerServices, unknown>): Promise<void> => {
   await runWorker(runtime, "publish", (job) => PublishPipeline.use((p) => p.run(job)))

@@ -3,7 +3,8 @@
 // that does not decode is dead-lettered at once (retrying cannot fix it); a handler that fails with
 // our own error is failed, and pg-boss retries it with backoff, then dead-letters it.
 import { Cause, Effect, Exit, type ManagedRuntime, Schema } from "effect"
-import type { JobResult } from "pg-boss"
+import type { JobResult, JobWithMetadata } from "pg-boss"
+import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { JobQueue } from "./JobQueue.ts"
 import { type PayloadOf, QUEUES, type QueueName } from "./queues.ts"
 
@@ -22,7 +23,7 @@ export type JobHandler<Q extends QueueName, R> = (
 
 /** Starts the worker; returns its id for `offWork`. */
 export const runWorker = <Q extends QueueName, R>(
-  runtime: ManagedRuntime.ManagedRuntime<R | JobQueue, unknown>,
+  runtime: ManagedRuntime.ManagedRuntime<R | JobQueue | MetricRecorder, unknown>,
   queue: Q,
   handler: JobHandler<Q, R>,
   options: WorkerOptions = DEFAULT_WORKER_OPTIONS
@@ -30,8 +31,25 @@ export const runWorker = <Q extends QueueName, R>(
   runtime.runPromise(
     Effect.gen(function* () {
       const { boss } = yield* JobQueue
+      const metrics = yield* MetricRecorder
+      const labels = { queue }
       const decode = Schema.decodeUnknownExit(QUEUES[queue])
-      const settle = async (job: { id: string; retryCount: number; data: unknown }): Promise<JobResult> => {
+      const settle = async (job: JobWithMetadata<unknown>): Promise<JobResult> => {
+        // Waited since it became due: created, or the later startAfter of a deferred or retried job.
+        const dueAt = Math.max(job.createdOn.getTime(), job.startAfter.getTime())
+        await runtime.runPromise(
+          Effect.andThen(
+            metrics.record("queue.wait_ms", Math.max(0, Date.now() - dueAt), labels),
+            metrics.record("queue.in_flight", 1, labels)
+          )
+        )
+        try {
+          return await settleDecoded(job)
+        } finally {
+          await runtime.runPromise(metrics.record("queue.in_flight", -1, labels))
+        }
+      }
+      const settleDecoded = async (job: JobWithMetadata<unknown>): Promise<JobResult> => {
         const decoded = decode(job.data)
         if (Exit.isFailure(decoded)) {
           await runtime.runPromise(
@@ -59,7 +77,8 @@ export const runWorker = <Q extends QueueName, R>(
             localConcurrency: options.localConcurrency,
             pollingIntervalSeconds: options.pollingIntervalSeconds,
             burstWhenBatchFull: true,
-            perJobResults: true
+            perJobResults: true,
+            includeMetadata: true
           },
           (jobs) => Promise.all(jobs.map(settle))
         )
