@@ -138,6 +138,16 @@ export class PostRepo extends Context.Service<
       connectionId: string
     ) => Effect.Effect<ReadonlyArray<string>, DatabaseError>
     readonly listHeld: (connectionId: string) => Effect.Effect<ReadonlyArray<Post>, DatabaseError>
+    /**
+     * dead_lettered → scheduled with a fresh retry budget, in the caller's transaction (the replay's
+     * job commits with it). The dedupe key and the first intent time stay, so the replay reconciles
+     * with the partner before posting. False when the post is not dead-lettered (already replayed).
+     */
+    readonly requeueDeadLettered: (
+      trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
+      tenantId: string,
+      id: string
+    ) => Effect.Effect<boolean, DatabaseError>
   }
 >()("postd/db/PostRepo") {
   static readonly layer = Layer.effect(
@@ -322,6 +332,25 @@ export class PostRepo extends Context.Service<
         return result.rows.map((r) => r.id)
       })
 
+      const requeueDeadLettered = Effect.fn("PostRepo.requeueDeadLettered")(function* (
+        trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
+        tenantId: string,
+        id: string
+      ) {
+        const result = yield* Effect.tryPromise({
+          try: () =>
+            trx
+              .updateTable("posts")
+              .set({ status: "scheduled", attempts: 0, updated_at: sql<Date>`now()` })
+              .where("tenant_id", "=", tenantId)
+              .where("id", "=", id)
+              .where("status", "=", "dead_lettered")
+              .executeTakeFirst(),
+          catch: dbError("PostRepo.requeueDeadLettered")
+        })
+        return Number(result.numUpdatedRows) === 1
+      })
+
       const listHeld = Effect.fn("PostRepo.listHeld")(function* (connectionId: string) {
         const rows = yield* database.use("PostRepo.listHeld", (db) =>
           db
@@ -348,7 +377,8 @@ export class PostRepo extends Context.Service<
         markSkipped,
         recordError,
         releaseHeld,
-        listHeld
+        listHeld,
+        requeueDeadLettered
       })
     })
   )

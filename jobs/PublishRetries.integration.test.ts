@@ -7,6 +7,7 @@ import { TAXONOMY } from "../core/taxonomy/Taxonomy.ts"
 import { ConnectionRepo } from "../db/ConnectionRepo.ts"
 import { DlqRepo } from "../db/DlqRepo.ts"
 import { PublishAttemptRepo } from "../db/PublishAttemptRepo.ts"
+import { DeadLetters } from "./DeadLetters.ts"
 import { type Harness, startHarness, waitFor } from "../test/pipeline/PipelineHarness.ts"
 
 let h: Harness
@@ -73,5 +74,35 @@ describe("retries", () => {
     const entry = (await h.run(DlqRepo.use((r) => r.list({ tenantId, limit: 10 })))).entries.find((e) => e.postId === second.id)
     expect(entry).toMatchObject({ reasonCode: "UNRETRYABLE", taxonomyAction: "FAIL_AND_NOTIFY" })
     expect((await h.run(ConnectionRepo.use((r) => r.get(tenantId, connectionId)))).status).toBe("active")
+  })
+
+  it("replays a dead-lettered post with its original dedupe key, publishing it once; a second replay enqueues nothing", async () => {
+    const { tenantId, connectionId, token } = await h.connect("mailchimp")
+    const fault = await h.sim.control.addFault({ kind: "http_5xx", token, path: "/actions/send", method: "POST" })
+    const scheduled = await h.schedule(tenantId, connectionId)
+    await waitFor(() => h.post(tenantId, scheduled.id), (p) => p.status === "dead_lettered")
+    const [entry] = (await h.run(DlqRepo.use((r) => r.list({ tenantId, limit: 10 })))).entries
+    await h.sim.control.removeFault(fault.id)
+
+    const replayed = await h.run(DeadLetters.use((d) => d.replay(tenantId, entry?.id ?? "")))
+    expect(replayed).toEqual({ id: entry?.id, postId: scheduled.id, requeued: true })
+    const done = await waitFor(() => h.post(tenantId, scheduled.id), (p) => p.status === "published")
+    expect(done.dedupeKey).toBe(scheduled.dedupeKey)
+    expect((await h.sim.control.postCounts())[scheduled.dedupeKey]).toBe(1)
+    expect(await h.run(DeadLetters.use((d) => d.replay(tenantId, entry?.id ?? "")))).toMatchObject({ requeued: false })
+    expect((await h.run(DlqRepo.use((r) => r.get(entry?.id ?? "", tenantId)))).replayCount).toBe(1)
+  })
+
+  it("refuses to replay another tenant's entry as not found", async () => {
+    const { tenantId, connectionId, token } = await h.connect("linkedin")
+    await h.sim.control.addFault({ kind: "http_5xx", token, path: "/rest/posts", method: "POST" })
+    const scheduled = await h.schedule(tenantId, connectionId)
+    await waitFor(() => h.post(tenantId, scheduled.id), (p) => p.status === "dead_lettered")
+    const [entry] = (await h.run(DlqRepo.use((r) => r.list({ tenantId, limit: 10 })))).entries
+    const other = await h.newTenant()
+    const exit = await h.runtime.runPromiseExit(DeadLetters.use((d) => d.replay(other, entry?.id ?? "")))
+    expect(exit._tag).toBe("Failure")
+    expect(JSON.stringify(exit)).toContain("DlqEntryNotFound")
+    expect((await h.post(tenantId, scheduled.id)).status).toBe("dead_lettered")
   })
 })

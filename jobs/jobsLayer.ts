@@ -11,6 +11,7 @@ import { PublishAttemptRepo } from "../db/PublishAttemptRepo.ts"
 import { RateLimiter } from "../db/RateLimiter.ts"
 import { TokenCipher } from "../db/TokenCipher.ts"
 import { ConnectionRecovery } from "./ConnectionRecovery.ts"
+import { DeadLetters } from "./DeadLetters.ts"
 import { JobQueue } from "./JobQueue.ts"
 import { PostScheduler } from "./PostScheduler.ts"
 import { PublishPipeline } from "./PublishPipeline.ts"
@@ -25,7 +26,7 @@ export const jobsLayer = <E>(connectors: Layer.Layer<Connectors, E>) => {
     CircuitBreakerStore.layer
   ).pipe(Layer.provideMerge(TokenCipher.layer))
   const infrastructure = Layer.mergeAll(repositories, JobQueue.layer, connectors)
-  return Layer.mergeAll(PublishPipeline.layer, PostScheduler.layer).pipe(
+  return Layer.mergeAll(PublishPipeline.layer, PostScheduler.layer, DeadLetters.layer).pipe(
     Layer.provideMerge(ConnectionRecovery.layer),
     Layer.provideMerge(infrastructure)
   )

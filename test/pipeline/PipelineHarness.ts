@@ -38,6 +38,8 @@ export interface HarnessOptions {
   /** Fixes the retry jitter (0 → every backoff delay is 0, Retry-After still honoured). */
   readonly jitter?: number
   readonly workers?: boolean
+  /** Collects every JSON log line the process writes (at debug level); silent otherwise. */
+  readonly logLines?: Array<string>
 }
 
 export interface Harness {
@@ -74,7 +76,10 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     appLayer({
       databaseUrl: DatabaseUrl.fromUrl(t.url),
       connectors: connectorsLayer(partnerEndpointsFor(sim.url, { timeoutMs: 3_000 })),
-      logger: pino({ level: "silent" }),
+      logger:
+        options.logLines === undefined
+          ? pino({ level: "silent" })
+          : pino({ level: "debug" }, { write: (line: string) => void options.logLines?.push(line) }),
       flags: Flags.layerTest({ tenants: options.tenantFlags ?? {} }),
       metrics: MetricRecorder.layerTest
     }).pipe(Layer.provideMerge(jitter), Layer.provide(config))
