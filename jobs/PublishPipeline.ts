@@ -105,6 +105,8 @@ export class PublishPipeline extends Context.Service<
             content: { text: post.text, format: post.format, mediaUrls: post.mediaUrls, title: post.title ?? undefined, link: post.link ?? undefined },
             dedupeKey: post.dedupeKey,
             partnerRef: post.partnerRef ?? undefined,
+            // Kept at once: a retry continues the partner's post instead of starting a second one.
+            onPartnerRef: (ref) => posts.setPartnerRef(post.id, ref).pipe(Effect.orDie),
             intentAt: intent.intentAt
           }
           const connector = connectors.forPlatform(platform)

@@ -105,4 +105,15 @@ describe("retries", () => {
     expect(JSON.stringify(exit)).toContain("DlqEntryNotFound")
     expect((await h.post(tenantId, scheduled.id)).status).toBe("dead_lettered")
   })
+
+  it("continues TikTok's publish after its status checks failed, without a second init: the post exists once", async () => {
+    const { tenantId, connectionId, token } = await h.connect("tiktok")
+    await h.sim.control.addFault({ kind: "http_5xx", token, path: "/status/fetch", count: 2 })
+    const scheduled = await h.schedule(tenantId, connectionId, { format: "video", mediaUrls: ["https://cdn.example.com/a.mp4"] })
+    const done = await waitFor(() => h.post(tenantId, scheduled.id), (p) => p.status === "published")
+    expect(done.partnerRef).not.toBeNull()
+    const inits = await h.sim.control.calls({ dedupeKey: scheduled.dedupeKey, pathContains: "/init/" })
+    expect(inits).toHaveLength(1)
+    expect((await h.sim.control.postCounts())[scheduled.dedupeKey]).toBe(1)
+  })
 })

@@ -41,6 +41,11 @@ export interface PublishRequest {
   /** The partner's handle from an earlier attempt that got that far (TikTok publish_id, IG container id). */
   readonly partnerRef?: string | undefined
   /**
+   * Called as soon as the partner issues its handle, before the connector waits on it, so a retry
+   * after a timeout or a dead worker continues that post instead of creating a second one.
+   */
+  readonly onPartnerRef?: ((partnerRef: string) => Effect.Effect<void>) | undefined
+  /**
    * When the publish intent was first recorded. Reconciliation only matches partner posts created at
    * or after it (less a small clock-skew margin), so an older post with the same text is not mistaken
    * for ours.

@@ -140,11 +140,15 @@ export const makeMetaConnector = (endpoints: PartnerEndpoints, http: PartnerHttp
   })
 
   const publishToInstagram = Effect.fn("MetaConnector.publishToInstagram")(function* (request: PublishRequest, target: MetaTarget) {
-    let containerId = request.partnerRef ?? (yield* createContainer(request, target.id))
+    let containerId =
+      request.partnerRef ??
+      (yield* createContainer(request, target.id).pipe(Effect.tap((id) => request.onPartnerRef?.(id) ?? Effect.void)))
     let polled = yield* pollUntil(containerStatus(request, containerId), (s) => s.code !== "IN_PROGRESS", endpoints.polling)
     // A container from an earlier attempt lives 24 hours; an expired one is replaced, never published.
     if (polled.value.code === "EXPIRED" && request.partnerRef !== undefined) {
-      containerId = yield* createContainer(request, target.id)
+      containerId = yield* createContainer(request, target.id).pipe(
+        Effect.tap((id) => request.onPartnerRef?.(id) ?? Effect.void)
+      )
       polled = yield* pollUntil(containerStatus(request, containerId), (s) => s.code !== "IN_PROGRESS", endpoints.polling)
     }
     const status = polled.value

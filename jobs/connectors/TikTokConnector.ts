@@ -145,7 +145,8 @@ export const makeTikTokConnector = (endpoints: PartnerEndpoints, http: PartnerHt
 
   const publish = Effect.fn("TikTokConnector.publish")(function* (request: PublishRequest) {
     // An earlier attempt's publish_id: TikTok already has the post, only its outcome is unknown.
-    const publishId = request.partnerRef ?? (yield* init(request))
+    const publishId =
+      request.partnerRef ?? (yield* init(request).pipe(Effect.tap((id) => request.onPartnerRef?.(id) ?? Effect.void)))
     const polled = yield* pollUntil(
       fetchStatus(request.credentials, publishId, request.dedupeKey),
       (s) => s.status === PUBLISH_COMPLETE,
