@@ -100,7 +100,7 @@ export class ConnectionRecovery extends Context.Service<
         how: ResumeHow
       ) {
         const connection = yield* connections.get(tenantId, connectionId)
-        yield* connections.resume(tenantId, connectionId, actor)
+        const changed = yield* connections.resume(tenantId, connectionId, actor)
         yield* breakers.recordSuccess(connectionId)
         const released = yield* Effect.tryPromise(() =>
           db.transaction().execute(async (trx) => {
@@ -113,8 +113,10 @@ export class ConnectionRecovery extends Context.Service<
             return ids.length
           })
         )
-        yield* metrics.increment("channel.resumed", { platform: connection.platform, reason: how })
-        yield* Effect.logInfo("connection resumed").pipe(Effect.annotateLogs({ tenantId, connectionId, released }))
+        if (changed) {
+          yield* metrics.increment("channel.resumed", { platform: connection.platform, reason: how })
+          yield* Effect.logInfo("connection resumed").pipe(Effect.annotateLogs({ tenantId, connectionId, released, how }))
+        }
         return released
       })
 
@@ -125,16 +127,21 @@ export class ConnectionRecovery extends Context.Service<
           return "waiting" as const
         }
         const connection = yield* connections.get(tenantId, connectionId)
-        const pausedByBreaker = connection.status !== "active" && connection.pauseReason === "CIRCUIT_BREAKER_OPEN"
+        // Resume what the breaker paused; on a channel that is already active, resuming only releases
+        // posts a worker held while the breaker was open. A channel paused for another reason (auth,
+        // restriction) stays paused: a healthy partner does not fix that.
+        const mayResume =
+          connection.status === "active" ||
+          (connection.status === "attention" && connection.pauseReason === "CIRCUIT_BREAKER_OPEN")
         if (gate.kind === "allow") {
-          if (pausedByBreaker) yield* resume(tenantId, connectionId, SYSTEM, "probe")
+          if (mayResume) yield* resume(tenantId, connectionId, SYSTEM, "probe")
           return "closed" as const
         }
         const credentials = yield* connections.credentials(tenantId, connectionId)
         const health = yield* Effect.result(connectors.forPlatform(connection.platform).healthCheck(credentials))
         if (health._tag === "Success") {
           yield* breakers.recordSuccess(connectionId)
-          if (pausedByBreaker) yield* resume(tenantId, connectionId, SYSTEM, "probe")
+          if (mayResume) yield* resume(tenantId, connectionId, SYSTEM, "probe")
           return "resumed" as const
         }
         yield* breakers.recordFailure(connectionId, health.failure._tag)

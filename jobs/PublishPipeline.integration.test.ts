@@ -39,7 +39,11 @@ describe("the publish pipeline", () => {
     const { tenantId, connectionId } = await h.connect("mailchimp")
     const scheduled = await h.schedule(tenantId, connectionId)
     await waitFor(() => h.post(tenantId, scheduled.id), (p) => p.status === "published")
-    const points = await h.run(MetricRecorder.use((m) => m.snapshot))
+    // The counters follow the status write by a moment: wait for them, bounded.
+    const points = await waitFor(
+      () => h.run(MetricRecorder.use((m) => m.snapshot)),
+      (ps) => findPoint(ps, "connector.publish.success", { platform: "mailchimp" }) !== undefined
+    )
     const success = findPoint(points, "connector.publish.success", { platform: "mailchimp" })
     expect(success?.kind === "counter" ? success.value : 0).toBeGreaterThanOrEqual(1)
     const latency = findPoint(points, "connector.publish.latency_ms", { platform: "mailchimp", outcome: "success" })

@@ -51,7 +51,14 @@ export class PublishPipeline extends Context.Service<
         if (post === undefined || ["published", "dead_lettered", "skipped", "failed"].includes(post.status)) {
           return { outcome: "skipped" } as const
         }
-        const connection = yield* connections.get(job.tenantId, post.connectionId)
+        // The worker's read carries what it needs of the connection: one query, not two.
+        const connection = {
+          id: post.connectionId,
+          platform: post.platform,
+          status: post.connectionStatus,
+          pauseReason: post.connectionPauseReason,
+          brandId: post.brandId
+        }
         const platform = connection.platform
         const labels = { platform }
         const record = (outcome: PublishOutcome, errorCode: ErrorCode | null, latencyMs: number | null, attempt: number) =>
