@@ -116,4 +116,15 @@ describe("retries", () => {
     expect(inits).toHaveLength(1)
     expect((await h.sim.control.postCounts())[scheduled.dedupeKey]).toBe(1)
   })
+
+  it("dead-letters media the partner cannot fetch as MEDIA_INVALID / UNRETRYABLE, channel untouched", async () => {
+    const { tenantId, connectionId } = await h.connect("tiktok")
+    const scheduled = await h.schedule(tenantId, connectionId, { format: "video", mediaUrls: ["https://cdn.unreachable.invalid/a.mp4"] })
+    const dead = await waitFor(() => h.post(tenantId, scheduled.id), (p) => p.status === "dead_lettered")
+    expect(dead.lastErrorCode).toBe("MEDIA_INVALID")
+    const entry = (await h.run(DlqRepo.use((r) => r.list({ tenantId, limit: 10 })))).entries.find((e) => e.postId === scheduled.id)
+    expect(entry).toMatchObject({ errorCode: "MEDIA_INVALID", reasonCode: "UNRETRYABLE", taxonomyAction: "FAIL_AND_NOTIFY" })
+    expect(await h.sim.control.calls({ dedupeKey: scheduled.dedupeKey, pathContains: "/init/" })).toHaveLength(1)
+    expect((await h.run(ConnectionRepo.use((r) => r.get(tenantId, connectionId)))).status).toBe("active")
+  })
 })

@@ -123,10 +123,22 @@ const fetchStatus: Handler = (ctx, template) => {
   if (post === undefined || publishId === undefined) return invalidPublishId()
   const full = checkAccess(ctx.state, "tiktok", token, { accountId: post.accountId, scopes: [PUBLISH_SCOPE] })
   if (!full.ok) return tiktokErrors.denied(full.denial, callInfo(ctx.req, template, post.accountId))
-  // The first fetch sees the download in progress; any later one sees the post published.
+  // The first fetch sees the download in progress; any later one sees the post published — or, when
+  // TikTok could not pull the media (a host under the reserved `.invalid` TLD never resolves), FAILED
+  // with TikTok's pull failure reason, the way a real unreachable PULL_FROM_URL ends.
   if (post.status === "PROCESSING_DOWNLOAD") {
-    ctx.state.updatePost("tiktok", publishId, { status: "PUBLISH_COMPLETE" })
+    const unreachable = post.media.some((url) => {
+      try {
+        return new URL(url).hostname.endsWith(".invalid")
+      } catch {
+        return true
+      }
+    })
+    ctx.state.updatePost("tiktok", publishId, { status: unreachable ? "FAILED" : "PUBLISH_COMPLETE" })
     return ok({ status: "PROCESSING_DOWNLOAD", uploaded_bytes: 0 })
+  }
+  if (post.status === "FAILED") {
+    return ok({ status: "FAILED", fail_reason: publishId.startsWith("p_") ? "photo_pull_failed" : "video_pull_failed" })
   }
   return ok({ status: post.status, publicaly_available_post_id: [publicPostId(publishId)], uploaded_bytes: 1_048_576 })
 }
