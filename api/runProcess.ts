@@ -36,24 +36,28 @@ export const runProcess = (
     const config = await Effect.runPromise(ProcessConfig)
     const logger = makeLogger({ level: config.logLevel, service: name })
     const runtime = ManagedRuntime.make(appLayer({ databaseUrl: DatabaseUrl.layer, connectors: ConnectorsLive, logger }))
-    let started: Started | undefined
+    let starting: Promise<Started> | undefined
     let stopping = false
+    // A signal is a request to stop cleanly, whenever it comes: if `start` is still running, wait for
+    // it, then stop what it started. Exit 0: a graceful stop is not a failure.
     const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
       if (stopping) return
       stopping = true
       logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down")
+      const started = await starting?.catch(() => undefined)
       const report = (await started?.stop(config.shutdownGraceMs)) ?? {}
       await runtime.dispose()
       logger.info(report, "shutdown complete")
       logger.flush()
-      process.exit(started === undefined ? 1 : 0)
+      process.exit(0)
     }
     for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => void shutdown(signal))
 
     // Building the runtime starts embedded PostgreSQL when needed, migrates and starts pg-boss.
     await runtime.runPromise(Effect.void)
     if (stopping) return
-    started = await start(runtime, logger)
+    starting = start(runtime, logger)
+    await starting
   }
   main().catch((error: unknown) => {
     process.stderr.write(`${name} failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
