@@ -4,7 +4,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { Credentials } from "../core/publish/Connector.ts"
 import { Connectors } from "../core/publish/Connector.ts"
-import type { ErrorCode } from "../core/taxonomy/Taxonomy.ts"
+import { type ErrorCode, TAXONOMY } from "../core/taxonomy/Taxonomy.ts"
 import { TokenRefreshFailed, type TaxonomyError } from "../core/taxonomy/TaxonomyError.ts"
 import { BreakerSettingsConfig, CircuitBreakerStore } from "../db/CircuitBreakerStore.ts"
 import { ConnectionRepo } from "../db/ConnectionRepo.ts"
@@ -85,9 +85,18 @@ export class ConnectionRecovery extends Context.Service<
         if (connector.refreshToken === undefined || stored === undefined) {
           return yield* refreshFailed("no refresh token to renew the access token with", connection.platform)
         }
+        // A token endpoint that is down (5xx, network, timeout) says nothing about the grant: that
+        // failure is retried like any other. Only a refused grant (or a refusal we cannot retry) is
+        // TOKEN_REFRESH_FAILED, which pauses the channel for a reconnect.
         const renewed = yield* connector
           .refreshToken(stored)
-          .pipe(Effect.catch((e) => refreshFailed(`refresh rejected: ${e._tag} ${e.message}`, connection.platform)))
+          .pipe(
+            Effect.catch((e) =>
+              TAXONOMY[e._tag].retryable && e._tag !== "UNKNOWN"
+                ? Effect.fail(e)
+                : refreshFailed(`refresh rejected: ${e._tag} ${e.message}`, connection.platform)
+            )
+          )
         yield* connections.storeTokens(tenantId, connectionId, renewed).pipe(Effect.orDie)
         yield* metrics.increment("connector.token.refresh.succeeded", { platform: connection.platform })
         return yield* connections.credentials(tenantId, connectionId).pipe(Effect.orDie)

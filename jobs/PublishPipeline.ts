@@ -130,8 +130,13 @@ export class PublishPipeline extends Context.Service<
               return { outcome: reconciled ? "reconciled" : "published", partnerPostId: published.partnerPostId } as const
             })
 
-          // 4. An earlier attempt may have reached the partner (worker died, timeout): look first.
-          if (intent.wasIntended) {
+          // 4. An earlier attempt may have reached the partner: it recorded its intent and ended
+          // without a definitive answer (it crashed, timed out, or got a retryable one). Look first.
+          // After a definitive answer (the partner rejected it, or called it a duplicate) the partner
+          // has told us it did not post, and a lookup could only mistake someone else's post for ours.
+          const outcomeUnknown =
+            intent.wasIntended && (post.lastErrorCode === null || TAXONOMY[post.lastErrorCode].retryable)
+          if (outcomeUnknown) {
             const found = yield* connector.findPublished(request).pipe(Effect.option)
             if (found._tag === "Some" && found.value !== undefined) return yield* succeed(found.value, true, null)
           }
@@ -160,8 +165,9 @@ export class PublishPipeline extends Context.Service<
               if (failure._tag === "RATE_LIMIT_429" || failure._tag === "QUOTA_EXCEEDED") {
                 yield* metrics.increment("connector.rate_limit.429", { platform, code: failure._tag })
               }
-              // The partner's own duplicate signal after an attempt that may have gone through: ours.
-              if (failure._tag === "DUPLICATE_CONTENT" && intent.wasIntended) {
+              // The partner's duplicate signal is ours only when an earlier attempt's outcome is unknown;
+              // otherwise it is the user's content.
+              if (failure._tag === "DUPLICATE_CONTENT" && outcomeUnknown) {
                 return yield* succeed({ partnerPostId: post.partnerPostId ?? `duplicate-of:${post.dedupeKey}` }, true, latencyMs)
               }
               const breaker = yield* breakers.recordFailure(connection.id, failure._tag)
@@ -196,8 +202,9 @@ export class PublishPipeline extends Context.Service<
                   return { outcome: "retry_scheduled" } as const
                 case "pause":
                   yield* recovery.autoPause(job.tenantId, connection.id, decision.code)
-                  yield* posts.markHeld(post.id)
+                  // The error first: whoever sees the post held also sees why.
                   yield* posts.recordError(post.id, decision.code)
+                  yield* posts.markHeld(post.id)
                   yield* record("paused", decision.code, latencyMs, intent.attempts)
                   return { outcome: "paused" } as const
                 case "dead_letter":

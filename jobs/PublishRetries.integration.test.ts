@@ -74,6 +74,28 @@ describe("retries", () => {
     const entry = (await h.run(DlqRepo.use((r) => r.list({ tenantId, limit: 10 })))).entries.find((e) => e.postId === second.id)
     expect(entry).toMatchObject({ reasonCode: "UNRETRYABLE", taxonomyAction: "FAIL_AND_NOTIFY" })
     expect((await h.run(ConnectionRepo.use((r) => r.get(tenantId, connectionId)))).status).toBe("active")
+
+    // Replaying it gets the same answer: still the user's duplicate, never "published" against
+    // another post's id.
+    await h.run(DeadLetters.use((d) => d.replay(tenantId, entry?.id ?? "")))
+    await waitFor(
+      () => h.run(PublishAttemptRepo.use((r) => r.listForPost(tenantId, second.id))),
+      (attempts) => attempts.filter((a) => a.outcome === "dead_lettered").length === 2
+    )
+    const after = await h.post(tenantId, second.id)
+    expect(after).toMatchObject({ status: "dead_lettered", partnerPostId: null, lastErrorCode: "DUPLICATE_CONTENT" })
+  })
+
+  it("retries when the token endpoint is down instead of pausing the channel, then refreshes and publishes once", async () => {
+    const { tenantId, connectionId, token } = await h.connect("linkedin", { withRefreshToken: true })
+    await h.sim.control.expireToken(token)
+    await h.sim.control.addFault({ kind: "http_5xx", path: "/oauth/v2/accessToken", count: 1 })
+    const scheduled = await h.schedule(tenantId, connectionId)
+    await waitFor(() => h.post(tenantId, scheduled.id), (p) => p.status === "published")
+    expect((await h.run(ConnectionRepo.use((r) => r.get(tenantId, connectionId)))).status).toBe("active")
+    const attempts = await h.run(PublishAttemptRepo.use((r) => r.listForPost(tenantId, scheduled.id)))
+    expect(attempts.map((a) => a.outcome)).toEqual(["retry_scheduled", "published"])
+    expect((await h.sim.control.postCounts())[scheduled.dedupeKey]).toBe(1)
   })
 
   it("replays a dead-lettered post with its original dedupe key, publishing it once; a second replay enqueues nothing", async () => {

@@ -1,6 +1,7 @@
 // The worker side of a process: one handler per queue, each decoding its payload and running one
 // effect. Used by `npm start` (API and workers in one process) and `npm run worker` (workers only).
 import { Effect, type ManagedRuntime } from "effect"
+import type { JobResult } from "pg-boss"
 import { DlqRepo } from "../db/DlqRepo.ts"
 import type { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { ConnectionRecovery } from "./ConnectionRecovery.ts"
@@ -8,6 +9,8 @@ import { JobQueue } from "./JobQueue.ts"
 import { PublishPipeline } from "./PublishPipeline.ts"
 import { DEAD_LETTER_QUEUE } from "./queues.ts"
 import { runWorker } from "./runWorker.ts"
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export type WorkerServices = JobQueue | PublishPipeline | ConnectionRecovery | DlqRepo | MetricRecorder
 
@@ -25,27 +28,45 @@ export const startWorkers = async (runtime: ManagedRuntime.ManagedRuntime<Worker
       const { boss } = yield* JobQueue
       const dlq = yield* DlqRepo
       yield* Effect.promise(() =>
-        boss.work(DEAD_LETTER_QUEUE, { batchSize: 10, pollingIntervalSeconds: 2, includeMetadata: true }, async (jobs) => {
-          for (const job of jobs) {
-            const data = (job.data ?? {}) as { tenantId?: unknown; postId?: unknown }
-            await runtime.runPromise(
-              dlq.add({
-                jobId: job.id,
-                tenantId: typeof data.tenantId === "string" ? data.tenantId : "unknown",
-                connectionId: null,
-                postId: typeof data.postId === "string" ? data.postId : null,
-                platform: null,
-                action: "publish",
-                payload: job.data,
-                errorCode: "UNKNOWN",
-                reasonCode: "MAX_RETRIES",
-                lastErrorMessage: "job handler kept failing; see the job's output in pg-boss",
-                retryCount: job.retryCount,
-                firstAttempt: job.createdOn
+        boss.work(
+          DEAD_LETTER_QUEUE,
+          { batchSize: 10, pollingIntervalSeconds: 2, includeMetadata: true, perJobResults: true },
+          (jobs) =>
+            Promise.all(
+              jobs.map(async (job): Promise<JobResult> => {
+                const data = (job.data ?? {}) as { tenantId?: unknown; postId?: unknown }
+                if (typeof data.tenantId !== "string" || !UUID.test(data.tenantId)) {
+                  // Not attributable to a tenant (every queue's payload has one, so this is a bug):
+                  // left failed in pg-boss and said loudly, rather than inventing a tenant.
+                  await runtime.runPromise(
+                    Effect.logError("dead-lettered job without a tenant; left in pg-boss for an engineer").pipe(
+                      Effect.annotateLogs({ jobId: job.id, queue: DEAD_LETTER_QUEUE })
+                    )
+                  )
+                  return { id: job.id, status: "failed", output: { error: "no tenant in the payload" } }
+                }
+                const exit = await runtime.runPromiseExit(
+                  dlq.add({
+                    jobId: job.id,
+                    tenantId: data.tenantId,
+                    connectionId: null,
+                    postId: typeof data.postId === "string" ? data.postId : null,
+                    platform: null,
+                    action: "publish",
+                    payload: job.data,
+                    errorCode: "UNKNOWN",
+                    reasonCode: "MAX_RETRIES",
+                    lastErrorMessage: "job handler kept failing; see the job's output in pg-boss",
+                    retryCount: job.retryCount,
+                    firstAttempt: job.createdOn
+                  })
+                )
+                return exit._tag === "Success"
+                  ? { id: job.id, status: "completed" }
+                  : { id: job.id, status: "failed", output: { error: "could not record the DLQ entry" } }
               })
             )
-          }
-        })
+        )
       )
     })
   )
