@@ -85,14 +85,15 @@ export class ConnectionRecovery extends Context.Service<
         if (connector.refreshToken === undefined || stored === undefined) {
           return yield* refreshFailed("no refresh token to renew the access token with", connection.platform)
         }
-        // A token endpoint that is down (5xx, network, timeout) says nothing about the grant: that
-        // failure is retried like any other. Only a refused grant (or a refusal we cannot retry) is
-        // TOKEN_REFRESH_FAILED, which pauses the channel for a reconnect.
+        // Only a refused grant is TOKEN_REFRESH_FAILED, which pauses the channel for a reconnect. A
+        // token endpoint that is down (5xx, network, timeout) says nothing about the grant, and a
+        // refusal of our own OAuth client (invalid_client, missing client settings: UNKNOWN) is ours
+        // to fix, not the user's: both keep their code, are retried, and end in the DLQ for an operator.
         const renewed = yield* connector
           .refreshToken(stored)
           .pipe(
             Effect.catch((e) =>
-              TAXONOMY[e._tag].retryable && e._tag !== "UNKNOWN"
+              TAXONOMY[e._tag].retryable
                 ? Effect.fail(e)
                 : refreshFailed(`refresh rejected: ${e._tag} ${e.message}`, connection.platform)
             )
