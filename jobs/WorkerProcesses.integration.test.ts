@@ -179,7 +179,8 @@ describe("worker processes sharing one database", () => {
     const done = await waitFor(() => post(tenantId, scheduled.id), (p) => p.status !== "publishing", 40_000)
     const [stored] = await sim.control.posts({ dedupeKey: scheduled.dedupeKey })
     expect(done).toMatchObject({ status: "published", reconciled: true, partnerPostId: stored?.partnerId })
-    expect(await outcomes(tenantId, scheduled.id)).toEqual(["reconciled"])
+    // The attempt row is written just after the post's status; wait for it rather than race it.
+    expect(await waitFor(() => outcomes(tenantId, scheduled.id), (list) => list.length > 0, 5_000)).toEqual(["reconciled"])
     expect((await sim.control.postCounts())[scheduled.dedupeKey]).toBe(1)
     expect(await sim.control.calls({ method: "POST", dedupeKey: scheduled.dedupeKey })).toHaveLength(1)
     await waitFor(
@@ -224,7 +225,11 @@ describe("two worker processes on one database", () => {
     })
     const counts = await sim.control.postCounts()
     for (const p of scheduled) expect(counts[p.dedupeKey]).toBe(1)
-    const perPost = await Promise.all(scheduled.map((p) => outcomes(tenantId, p.id)))
+    const perPost = await waitFor(
+      () => Promise.all(scheduled.map((p) => outcomes(tenantId, p.id))),
+      (lists) => lists.every((list) => list.includes("published")),
+      5_000
+    )
     // A limited post only ever waits: deferred, then published once; never failed or dead-lettered.
     for (const list of perPost) {
       expect(list.filter((o) => o === "published")).toHaveLength(1)
