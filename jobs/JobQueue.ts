@@ -4,7 +4,7 @@
 // threw, a worker that died); partner failures are retried by the publish pipeline (one owner).
 import { Config, Context, Effect, Layer, Redacted, Schedule, Schema } from "effect"
 import type { Transaction } from "kysely"
-import { fromKysely, PgBoss } from "pg-boss"
+import { fromKysely, PgBoss, type Queue } from "pg-boss"
 import { DatabaseError } from "../db/Database.ts"
 import type { DatabaseSchema } from "../db/DatabaseSchema.ts"
 import { DatabaseUrl } from "../db/DatabaseUrl.ts"
@@ -57,9 +57,15 @@ export class JobQueue extends Context.Service<
               monitorIntervalSeconds: Math.max(1, Math.min(60, config.superviseIntervalSeconds))
             })
             await boss.start()
-            await boss.createQueue(DEAD_LETTER_QUEUE, { retryLimit: 0 })
+            // createQueue leaves an existing queue as it is, so the options are applied again: a
+            // changed JOB_TIMEOUT_SECONDS must reach a database whose queues an earlier start created.
+            const ensureQueue = async (name: string, options: Omit<Queue, "name" | "policy" | "partition">) => {
+              await boss.createQueue(name, options)
+              await boss.updateQueue(name, options)
+            }
+            await ensureQueue(DEAD_LETTER_QUEUE, { retryLimit: 0 })
             for (const name of QUEUE_NAMES) {
-              await boss.createQueue(name, {
+              await ensureQueue(name, {
                 retryLimit: 3,
                 retryDelay: 5,
                 retryBackoff: true,
