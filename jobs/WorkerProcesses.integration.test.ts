@@ -20,13 +20,14 @@ import { connectorsLayer } from "./connectors/ConnectorsLive.ts"
 import { partnerEndpointsFor } from "./connectors/PartnerEndpoints.ts"
 import { JobQueue } from "./JobQueue.ts"
 import { PostScheduler } from "./PostScheduler.ts"
+import { QUEUE_NAMES, type QueueName } from "./queues.ts"
 
 const TOKEN_ENCRYPTION_KEYS = `test:${Buffer.alloc(32, 11).toString("base64")}`
 // pg-boss takes a job still active after this long to be a dead worker's and retries it. The queues
 // get it from whoever creates them first (the test runtime), so both sides use the same value; it
 // stays above the partner timeout, so a live worker's job is never handed to a second worker.
-const JOB_TIMEOUT_SECONDS = "5"
-const PARTNER_TIMEOUT_MS = "4000"
+const JOB_TIMEOUT_SECONDS = "8"
+const PARTNER_TIMEOUT_MS = "6000"
 
 let t: TestDatabase
 let sim: RunningSimulator
@@ -207,8 +208,7 @@ describe("two worker processes on one database", () => {
 
     const keys = new Set(scheduled.map((p) => p.dedupeKey))
     const calls = (await publishCallsSince(since)).filter((c) => c.dedupeKey !== undefined && keys.has(c.dedupeKey))
-    expect(calls).toHaveLength(scheduled.length)
-    expect(calls.every((c) => c.status === 201)).toBe(true)
+    expect(calls.map((c) => c.status), "one accepted publish call per post").toEqual(scheduled.map(() => 201))
     // Every prefix of the call log fits one bucket that was full at the first fetch of these posts'
     // jobs (pg-boss's started_on): a take comes after its job's fetch, a call after its take.
     // CLOCK_SLACK_MS covers only PostgreSQL's clock against this process's (the call log's) on one
@@ -232,8 +232,8 @@ describe("two worker processes on one database", () => {
     )
     // A limited post only ever waits: deferred, then published once; never failed or dead-lettered.
     for (const list of perPost) {
-      expect(list.filter((o) => o === "published")).toHaveLength(1)
-      expect(list.every((o) => o === "published" || o === "deferred")).toBe(true)
+      expect(list.filter((o) => o === "published"), JSON.stringify(perPost)).toHaveLength(1)
+      expect(list.every((o) => o === "published" || o === "deferred"), JSON.stringify(perPost)).toBe(true)
     }
     expect(perPost.filter((list) => list.includes("deferred")).length).toBeGreaterThan(0)
     expect((await run(DlqRepo.use((r) => r.list({ tenantId, limit: 10 })))).entries).toEqual([])
@@ -241,8 +241,7 @@ describe("two worker processes on one database", () => {
     // bucket of its own would have let its first take through.
     const ids = new Set(scheduled.map((p) => p.id))
     const attempts = (w: WorkerProcess) => w.lines.filter((l) => l["msg"] === "publish attempt" && ids.has(String(l["postId"]))).length
-    expect(attempts(a)).toBeGreaterThan(0)
-    expect(attempts(b)).toBeGreaterThan(0)
+    expect([attempts(a), attempts(b)].every((n) => n > 0), `attempts by process: ${attempts(a)}, ${attempts(b)}`).toBe(true)
   })
 })
 
@@ -305,5 +304,28 @@ describe("two worker processes and one circuit breaker", () => {
     for (const p of scheduled) expect(counts[p.dedupeKey]).toBe(1)
     expect(await connection(tenantId, connectionId)).toMatchObject({ status: "active", pauseReason: null })
     expect((await run(DlqRepo.use((r) => r.list({ tenantId, limit: 10 })))).entries).toEqual([])
+  })
+})
+
+describe("a worker process joining queues another process created", () => {
+  it("applies its own job timeout to them, so a changed JOB_TIMEOUT_SECONDS is not silently ignored", async () => {
+    const expiry = async (name: QueueName) =>
+      (await run(JobQueue.use(({ boss }) => Effect.promise(() => boss.getQueue(name)))))?.expireInSeconds
+    // The test runtime created the queues; a worker configured otherwise joins them. Fails if the
+    // worker's setting is dropped because the queues already existed (a dead worker's job would
+    // then be retried after the old timeout, possibly while a slow live call is still running).
+    expect(await expiry("publish")).toBe(Number(JOB_TIMEOUT_SECONDS))
+    try {
+      await start("reconfigured", { JOB_TIMEOUT_SECONDS: "11" })
+      for (const name of QUEUE_NAMES) expect(await expiry(name)).toBe(11)
+    } finally {
+      await run(
+        JobQueue.use(({ boss }) =>
+          Effect.promise(() =>
+            Promise.all(QUEUE_NAMES.map((name) => boss.updateQueue(name, { expireInSeconds: Number(JOB_TIMEOUT_SECONDS) })))
+          )
+        )
+      )
+    }
   })
 })
