@@ -23,9 +23,9 @@ import { PostScheduler } from "./PostScheduler.ts"
 import { QUEUE_NAMES, type QueueName } from "./queues.ts"
 
 const TOKEN_ENCRYPTION_KEYS = `test:${Buffer.alloc(32, 11).toString("base64")}`
-// pg-boss takes a job still active after this long to be a dead worker's and retries it. The queues
-// get it from whoever creates them first (the test runtime), so both sides use the same value; it
-// stays above the partner timeout, so a live worker's job is never handed to a second worker.
+// pg-boss takes a job still active after this long to be a dead worker's and retries it. Every
+// process applies it to the queues when it starts, so the test runtime and the workers share one
+// value; it stays above the partner timeout, so a live worker's job is never handed to a second one.
 const JOB_TIMEOUT_SECONDS = "8"
 const PARTNER_TIMEOUT_MS = "6000"
 
