@@ -46,6 +46,7 @@ export class JobQueue extends Context.Service<
     Effect.gen(function* () {
       const url = yield* DatabaseUrl
       const config = yield* JobQueueConfig
+      const runFork = Effect.runForkWith(yield* Effect.context<never>())
       const boss = yield* Effect.acquireRelease(
         Effect.tryPromise({
           try: async () => {
@@ -55,6 +56,11 @@ export class JobQueue extends Context.Service<
               max: 10,
               superviseIntervalSeconds: config.superviseIntervalSeconds,
               monitorIntervalSeconds: Math.max(1, Math.min(60, config.superviseIntervalSeconds))
+            })
+            // pg-boss reports its own trouble (a database restart killing its connections, a failed
+            // maintenance run) as 'error' events; unheard, an 'error' event would crash the process.
+            boss.on("error", (error) => {
+              runFork(Effect.logError("pg-boss error").pipe(Effect.annotateLogs("error", error.message)))
             })
             await boss.start()
             // createQueue leaves an existing queue as it is, so the options are applied again: a

@@ -4,7 +4,6 @@ import { Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ConnectionRepo } from "../db/ConnectionRepo.ts"
 import { DlqRepo } from "../db/DlqRepo.ts"
-import { PublishAttemptRepo } from "../db/PublishAttemptRepo.ts"
 import { findPoint, MetricRecorder } from "../observability/MetricRecorder.ts"
 import { type Harness, startHarness, waitFor } from "../test/pipeline/PipelineHarness.ts"
 
@@ -31,7 +30,7 @@ describe("the publish pipeline", () => {
     const done = await waitFor(() => h.post(tenantId, scheduled.id), (p) => p.status === "published")
     expect(done.partnerPostId).toMatch(/^urn:li:share:/)
     expect((await h.sim.control.postCounts())[scheduled.dedupeKey]).toBe(1)
-    const attempts = await h.run(PublishAttemptRepo.use((r) => r.listForPost(tenantId, scheduled.id)))
+    const attempts = await h.attemptsUntil(tenantId, scheduled.id, "published")
     expect(attempts.map((a) => a.outcome)).toEqual(["published"])
   })
 
@@ -85,7 +84,7 @@ describe("the publish pipeline", () => {
     const scheduled = await h.schedule(tenantId, connectionId)
     await waitFor(() => h.post(tenantId, scheduled.id), (p) => p.status === "published", 45_000)
     expect((await h.sim.control.postCounts())[scheduled.dedupeKey]).toBe(1)
-    const attempts = await h.run(PublishAttemptRepo.use((r) => r.listForPost(tenantId, scheduled.id)))
+    const attempts = await h.attemptsUntil(tenantId, scheduled.id, "published")
     expect(attempts.map((a) => a.outcome)).toEqual(["retry_scheduled", "retry_scheduled", "published"])
   })
 

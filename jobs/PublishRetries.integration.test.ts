@@ -29,7 +29,7 @@ describe("retries", () => {
     expect(dead.lastErrorCode).toBe("PARTNER_5XX")
     // One first call and maxRetries retries, never more.
     expect(await publishCalls(scheduled.dedupeKey)).toHaveLength(1 + TAXONOMY.PARTNER_5XX.maxRetries)
-    const attempts = await h.run(PublishAttemptRepo.use((r) => r.listForPost(tenantId, scheduled.id)))
+    const attempts = await h.attemptsUntil(tenantId, scheduled.id, "dead_lettered")
     expect(attempts.map((a) => a.outcome)).toEqual([
       ...Array.from({ length: TAXONOMY.PARTNER_5XX.maxRetries }, () => "retry_scheduled"),
       "dead_lettered"
@@ -93,7 +93,7 @@ describe("retries", () => {
     const scheduled = await h.schedule(tenantId, connectionId)
     await waitFor(() => h.post(tenantId, scheduled.id), (p) => p.status === "published")
     expect((await h.run(ConnectionRepo.use((r) => r.get(tenantId, connectionId)))).status).toBe("active")
-    const attempts = await h.run(PublishAttemptRepo.use((r) => r.listForPost(tenantId, scheduled.id)))
+    const attempts = await h.attemptsUntil(tenantId, scheduled.id, "published")
     expect(attempts.map((a) => a.outcome)).toEqual(["retry_scheduled", "published"])
     expect((await h.sim.control.postCounts())[scheduled.dedupeKey]).toBe(1)
   })

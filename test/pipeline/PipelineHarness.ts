@@ -10,7 +10,9 @@ import type { PostContent } from "../../core/publish/Connector.ts"
 import type { Platform } from "../../core/taxonomy/Taxonomy.ts"
 import { ConnectionRepo } from "../../db/ConnectionRepo.ts"
 import { DatabaseUrl } from "../../db/DatabaseUrl.ts"
+import type { PublishOutcome } from "../../db/DatabaseSchema.ts"
 import { type Post, PostRepo } from "../../db/PostRepo.ts"
+import { PublishAttemptRepo, type RecordedAttempt } from "../../db/PublishAttemptRepo.ts"
 import type { FlagValues } from "../../flags/Flags.ts"
 import { Flags } from "../../flags/Flags.ts"
 import { connectorsLayer } from "../../jobs/connectors/ConnectorsLive.ts"
@@ -54,6 +56,11 @@ export interface Harness {
   ) => Promise<{ readonly tenantId: string; readonly connectionId: string; readonly token: string }>
   readonly schedule: (tenantId: string, connectionId: string, content?: Partial<PostContent>) => Promise<Post>
   readonly post: (tenantId: string, postId: string) => Promise<Post>
+  /**
+   * The post's attempt rows once the last one has `outcome`: an attempt row is written just after
+   * the post's status, so reading right after seeing the status could miss it.
+   */
+  readonly attemptsUntil: (tenantId: string, postId: string, outcome: PublishOutcome) => Promise<ReadonlyArray<RecordedAttempt>>
   readonly close: () => Promise<void>
 }
 
@@ -128,6 +135,11 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       )
     )
   const post = (tenantId: string, postId: string) => run(PostRepo.use((r) => r.get(tenantId, postId)))
+  const attemptsUntil = (tenantId: string, postId: string, outcome: PublishOutcome) =>
+    waitFor(
+      () => run(PublishAttemptRepo.use((r) => r.listForPost(tenantId, postId))),
+      (attempts) => attempts.at(-1)?.outcome === outcome
+    )
   return {
     t,
     sim,
@@ -137,6 +149,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     connect,
     schedule,
     post,
+    attemptsUntil,
     close: async () => {
       await runtime.dispose()
       await sim.close()
