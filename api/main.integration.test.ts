@@ -1,6 +1,5 @@
 // The real process as `npm start` runs it: boots, serves, and shuts down cleanly on a signal, on an
 // external PostgreSQL (DATABASE_URL) and on its own embedded one (data kept across restarts).
-import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { chmod, mkdtemp, rm } from "node:fs/promises"
 import os from "node:os"
@@ -8,49 +7,21 @@ import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { freePort } from "../db/startEmbeddedPostgres.ts"
 import { createTestDatabase, type TestDatabase } from "../test/db/testDatabase.ts"
+import { API_MAIN, type ChildService, spawnProcess } from "../test/process/spawnProcess.ts"
 
-const MAIN = path.resolve(import.meta.dirname, "main.ts")
+const TOKEN_KEYS = `test:${Buffer.alloc(32, 3).toString("base64")}`
 
-interface Started {
-  readonly child: ChildProcess
-  readonly url: string
-  readonly lines: Array<Record<string, unknown>>
-  readonly exited: Promise<number | null>
-}
-
-const start = async (env: Record<string, string>): Promise<Started> => {
+const start = async (env: Record<string, string>): Promise<ChildService & { readonly url: string }> => {
   const port = await freePort()
-  const { DATABASE_URL: _ignored, ...inherited } = process.env
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...inherited, PORT: String(port), LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  const lines: Array<Record<string, unknown>> = []
-  let stderr = ""
-  let buffered = ""
-  child.stdout?.on("data", (chunk: Buffer) => {
-    buffered += chunk.toString("utf8")
-    const parts = buffered.split("\n")
-    buffered = parts.pop() ?? ""
-    for (const part of parts) if (part.trim() !== "") lines.push(JSON.parse(part))
-  })
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString("utf8")
-  })
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-  const deadline = Date.now() + 60_000
-  while (!lines.some((l) => l["msg"] === "listening")) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${stderr}`)
-    if (Date.now() > deadline) throw new Error(`server did not start: ${stderr}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  return { child, url: `http://127.0.0.1:${port}`, lines, exited }
+  const service = await spawnProcess(
+    "api",
+    { PORT: String(port), LOG_LEVEL: "info", PARTNER_SIMULATOR_URL: "http://127.0.0.1:9", ...env },
+    { main: API_MAIN, readyMessage: "listening", startTimeoutMs: 60_000 }
+  )
+  return { ...service, url: `http://127.0.0.1:${port}` }
 }
 
-const stop = async (s: Started, signal: NodeJS.Signals): Promise<number | null> => {
-  s.child.kill(signal)
-  return s.exited
-}
+const stop = async (s: ChildService, signal: NodeJS.Signals): Promise<number | null> => (await s.kill(signal)).code
 
 describe("npm start (api/main.ts)", () => {
   let t: TestDatabase
@@ -62,7 +33,7 @@ describe("npm start (api/main.ts)", () => {
   })
 
   it("on DATABASE_URL: migrates, is ready, lists the taxonomy, and exits 0 after draining on SIGTERM", async () => {
-    const s = await start({ DATABASE_URL: t.url })
+    const s = await start({ DATABASE_URL: t.url, TOKEN_ENCRYPTION_KEYS: TOKEN_KEYS })
     try {
       const migrated = s.lines.find((l) => l["msg"] === "migrations applied")
       expect(migrated?.["migrations"]).toEqual(
@@ -102,18 +73,8 @@ describe("npm start (api/main.ts)", () => {
   })
 
   it("refuses bad configuration with a clear message and exit code 1", async () => {
-    const port = await freePort()
-    const child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, PORT: String(port), DATABASE_URL: t.url, FLAGS_DEFAULTS: "NOT_A_FLAG=on" },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stderr = ""
-    child.stderr?.on("data", (c: Buffer) => {
-      stderr += c.toString("utf8")
-    })
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve))
-    expect(code).toBe(1)
-    expect(stderr).toMatch(/FLAGS_DEFAULTS/)
-    expect(stderr).toMatch(/NOT_A_FLAG/)
+    const started = start({ DATABASE_URL: t.url, TOKEN_ENCRYPTION_KEYS: TOKEN_KEYS, FLAGS_DEFAULTS: "NOT_A_FLAG=on" })
+    await expect(started).rejects.toThrow(/FLAGS_DEFAULTS.*NOT_A_FLAG|NOT_A_FLAG.*FLAGS_DEFAULTS/s)
   })
+
 })

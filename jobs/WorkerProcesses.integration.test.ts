@@ -15,7 +15,7 @@ import { PostRepo } from "../db/PostRepo.ts"
 import { PublishAttemptRepo } from "../db/PublishAttemptRepo.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { createTestDatabase, type TestDatabase } from "../test/db/testDatabase.ts"
-import { spawnWorker, type WorkerProcess } from "../test/process/spawnWorker.ts"
+import { spawnWorker, type ChildService } from "../test/process/spawnProcess.ts"
 import { connectorsLayer } from "./connectors/ConnectorsLive.ts"
 import { partnerEndpointsFor } from "./connectors/PartnerEndpoints.ts"
 import { JobQueue } from "./JobQueue.ts"
@@ -32,7 +32,7 @@ const PARTNER_TIMEOUT_MS = "6000"
 let t: TestDatabase
 let sim: RunningSimulator
 let runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>
-const workers = new Set<WorkerProcess>()
+const workers = new Set<ChildService>()
 
 beforeAll(async () => {
   t = await createTestDatabase()
@@ -240,7 +240,7 @@ describe("two worker processes on one database", () => {
     // Both processes drew from the bucket. One that was only ever refused proves it is shared too: a
     // bucket of its own would have let its first take through.
     const ids = new Set(scheduled.map((p) => p.id))
-    const attempts = (w: WorkerProcess) => w.lines.filter((l) => l["msg"] === "publish attempt" && ids.has(String(l["postId"]))).length
+    const attempts = (w: ChildService) => w.lines.filter((l) => l["msg"] === "publish attempt" && ids.has(String(l["postId"]))).length
     expect([attempts(a), attempts(b)].every((n) => n > 0), `attempts by process: ${attempts(a)}, ${attempts(b)}`).toBe(true)
   })
 })

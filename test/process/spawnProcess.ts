@@ -1,12 +1,13 @@
-// Runs `npm run worker` (jobs/main.ts) as a real child process for multi-process tests: its JSON log
-// lines collected, started when it logs "workers started", and stopped for sure (SIGTERM, then SIGKILL)
-// so a failing test never leaves a worker polling the database behind it.
+// Runs one of our entry points (`npm start`'s api/main.ts, `npm run worker`'s jobs/main.ts) as a real
+// child process for tests: its JSON log lines collected, started when it logs its ready line, and
+// stopped for sure (SIGTERM, then SIGKILL) so a failing test never leaves a process behind it.
 import { type ChildProcess, spawn } from "node:child_process"
 import path from "node:path"
 
-const WORKER_MAIN = path.resolve(import.meta.dirname, "../../jobs/main.ts")
+export const API_MAIN = path.resolve(import.meta.dirname, "../../api/main.ts")
+export const WORKER_MAIN = path.resolve(import.meta.dirname, "../../jobs/main.ts")
 
-export interface WorkerProcess {
+export interface ChildService {
   readonly name: string
   readonly child: ChildProcess
   /** Every JSON line the worker wrote to stdout so far. */
@@ -21,16 +22,23 @@ export interface WorkerProcess {
   readonly stop: (graceMs?: number) => Promise<void>
 }
 
+export interface SpawnOptions {
+  readonly main: string
+  /** The log line's `msg` that says the process is ready. */
+  readonly readyMessage: string
+  readonly startTimeoutMs?: number
+}
+
 /**
- * Starts a worker with exactly `env` (plus PATH and HOME): nothing of the test process's own
+ * Starts `main` with exactly `env` (plus PATH and HOME): nothing of the test process's own
  * environment leaks in, so each test states the configuration it relies on.
  */
-export const spawnWorker = async (
+export const spawnProcess = async (
   name: string,
   env: Readonly<Record<string, string>>,
-  options: { readonly startTimeoutMs?: number } = {}
-): Promise<WorkerProcess> => {
-  const child = spawn(process.execPath, [WORKER_MAIN], {
+  options: SpawnOptions
+): Promise<ChildService> => {
+  const child = spawn(process.execPath, [options.main], {
     env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
@@ -70,16 +78,23 @@ export const spawnWorker = async (
     await exited
     clearTimeout(timer)
   }
-  const worker: WorkerProcess = { name, child, lines, stderr: () => stderr, exited, alive, kill, stop }
+  const service: ChildService = { name, child, lines, stderr: () => stderr, exited, alive, kill, stop }
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000)
-  while (!lines.some((l) => l["msg"] === "workers started")) {
-    if (!alive()) throw new Error(`worker ${name} exited before starting: ${stderr}`)
+  while (!lines.some((l) => l["msg"] === options.readyMessage)) {
+    if (!alive()) throw new Error(`${name} exited before starting: ${stderr}`)
     if (Date.now() > deadline) {
       await stop(0)
-      throw new Error(`worker ${name} did not start in time: ${stderr}`)
+      throw new Error(`${name} did not start in time: ${stderr}`)
     }
     await new Promise((r) => setTimeout(r, 50))
   }
-  return worker
+  return service
 }
+
+/** `npm run worker`: ready once it logs "workers started". */
+export const spawnWorker = (
+  name: string,
+  env: Readonly<Record<string, string>>,
+  options: { readonly startTimeoutMs?: number } = {}
+): Promise<ChildService> => spawnProcess(name, env, { main: WORKER_MAIN, readyMessage: "workers started", ...options })
