@@ -194,7 +194,9 @@ describe("worker processes sharing one database", () => {
 describe("two worker processes on one database", () => {
   it("never exceed a tenant's token bucket between them, and publish every post exactly once", async () => {
     const limits = { ratePerMinute: 120, burst: 5 }
-    const env = { RATE_LIMITS: `linkedin=${limits.ratePerMinute}/${limits.burst}` }
+    // One job per fetch: a batch fetch could hand every due post to whichever process polls first,
+    // and then only one process would ever take from the bucket.
+    const env = { RATE_LIMITS: `linkedin=${limits.ratePerMinute}/${limits.burst}`, PUBLISH_BATCH_SIZE: "1" }
     const { tenantId, connectionId } = await connect()
     const since = await lastSeq()
     const [a, b] = await Promise.all([start("a", env), start("b", env)])

@@ -1,6 +1,6 @@
 // The worker side of a process: one handler per queue, each decoding its payload and running one
 // effect. Used by `npm start` (API and workers in one process) and `npm run worker` (workers only).
-import { Effect, type ManagedRuntime } from "effect"
+import { Config, Effect, type ManagedRuntime } from "effect"
 import type { JobResult } from "pg-boss"
 import { DlqRepo } from "../db/DlqRepo.ts"
 import type { MetricRecorder } from "../observability/MetricRecorder.ts"
@@ -8,14 +8,24 @@ import { ConnectionRecovery } from "./ConnectionRecovery.ts"
 import { JobQueue } from "./JobQueue.ts"
 import { PublishPipeline } from "./PublishPipeline.ts"
 import { DEAD_LETTER_QUEUE } from "./queues.ts"
-import { runWorker } from "./runWorker.ts"
+import { DEFAULT_WORKER_OPTIONS, runWorker } from "./runWorker.ts"
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export type WorkerServices = JobQueue | PublishPipeline | ConnectionRecovery | DlqRepo | MetricRecorder
 
+/** How the publish worker fetches: batches (stack.md §3: one-job fetches are polling-bound). */
+export const PublishWorkerConfig = Config.all({
+  batchSize: Config.Int("PUBLISH_BATCH_SIZE").pipe(Config.withDefault(DEFAULT_WORKER_OPTIONS.batchSize)),
+  localConcurrency: Config.Int("PUBLISH_CONCURRENCY").pipe(Config.withDefault(DEFAULT_WORKER_OPTIONS.localConcurrency)),
+  pollingIntervalSeconds: Config.Number("PUBLISH_POLL_SECONDS").pipe(
+    Config.withDefault(DEFAULT_WORKER_OPTIONS.pollingIntervalSeconds)
+  )
+})
+
 export const startWorkers = async (runtime: ManagedRuntime.ManagedRuntime<WorkerServices, unknown>): Promise<void> => {
-  await runWorker(runtime, "publish", (job) => PublishPipeline.use((p) => p.run(job)))
+  const publishOptions = await runtime.runPromise(PublishWorkerConfig)
+  await runWorker(runtime, "publish", (job) => PublishPipeline.use((p) => p.run(job)), publishOptions)
   await runWorker(runtime, "ping", (job) => ConnectionRecovery.use((r) => r.probe(job.tenantId, job.connectionId)), {
     batchSize: 10,
     localConcurrency: 1,
