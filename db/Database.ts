@@ -1,7 +1,7 @@
 // The `Database` service: one Kysely instance over a pg pool, owned by the layer's scope, so the
 // pool closes when the runtime is disposed. Where the server comes from is `DatabaseUrl`'s business.
-import { Context, Effect, Layer, Redacted, Schema } from "effect"
-import { Kysely, PostgresDialect, sql } from "kysely"
+import { type Cause, Context, Effect, Exit, Layer, Redacted, Schema } from "effect"
+import { Kysely, PostgresDialect, sql, type Transaction } from "kysely"
 import pg from "pg"
 import type { DatabaseSchema } from "./DatabaseSchema.ts"
 import { DatabaseUrl } from "./DatabaseUrl.ts"
@@ -12,6 +12,15 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
   operation: Schema.String,
   message: Schema.String
 }) {}
+
+/** Carries a failed transaction body's cause through Kysely's rollback. */
+class RolledBack extends Error {
+  readonly body: Cause.Cause<unknown>
+  constructor(body: Cause.Cause<unknown>) {
+    super("transaction rolled back")
+    this.body = body
+  }
+}
 
 export const makeKysely = (
   url: string,
@@ -31,6 +40,15 @@ export class Database extends Context.Service<
     readonly db: Kysely<DatabaseSchema>
     /** Runs a Kysely operation as an Effect, failing with DatabaseError. */
     readonly use: <A>(operation: string, f: (db: Kysely<DatabaseSchema>) => Promise<A>) => Effect.Effect<A, DatabaseError>
+    /**
+     * Runs `f` inside one database transaction: committed when `f` succeeds, rolled back when it
+     * fails (its own typed failure comes back unchanged) or the commit does (DatabaseError). The
+     * caller's context (logger, log annotations) carries into `f`.
+     */
+    readonly transaction: <A, E>(
+      operation: string,
+      f: (trx: Transaction<DatabaseSchema>) => Effect.Effect<A, E>
+    ) => Effect.Effect<A, E | DatabaseError>
     readonly ping: Effect.Effect<void, DatabaseError>
   }
 >()("postd/db/Database") {
@@ -59,9 +77,30 @@ export class Database extends Context.Service<
           try: () => f(db),
           catch: (e) => new DatabaseError({ operation, message: e instanceof Error ? e.message : String(e) })
         }).pipe(Effect.withSpan(`Database.${operation}`))
+      const transaction = <A, E>(operation: string, f: (trx: Transaction<DatabaseSchema>) => Effect.Effect<A, E>) =>
+        Effect.flatMap(Effect.context<never>(), (context) =>
+          Effect.tryPromise({
+            try: () =>
+              db.transaction().execute(async (trx) => {
+                const exit = await Effect.runPromiseExitWith(context)(f(trx))
+                // Throwing is how Kysely rolls back; the failure itself travels in the exception.
+                if (Exit.isFailure(exit)) throw new RolledBack(exit.cause)
+                return exit.value
+              }),
+            catch: (e) => e
+          })
+        ).pipe(
+          Effect.catch((e): Effect.Effect<never, E | DatabaseError> =>
+            e instanceof RolledBack
+              ? Effect.failCause(e.body as Cause.Cause<E>)
+              : Effect.fail(new DatabaseError({ operation, message: e instanceof Error ? e.message : String(e) }))
+          ),
+          Effect.withSpan(`Database.transaction.${operation}`)
+        )
       return Database.of({
         db,
         use,
+        transaction,
         ping: use("ping", (db) => sql`select 1`.execute(db)).pipe(Effect.asVoid, Effect.timeout("2 seconds"), Effect.catchTag("TimeoutError", () => Effect.fail(new DatabaseError({ operation: "ping", message: "timed out after 2 s" }))))
       })
     })

@@ -42,7 +42,7 @@ export class ConnectionRecovery extends Context.Service<
       const connectors = yield* Connectors
       const metrics = yield* MetricRecorder
       const queue = yield* JobQueue
-      const { db } = yield* Database
+      const database = yield* Database
       const { resetTimeoutMs } = yield* BreakerSettingsConfig
 
       const autoPause = Effect.fn("ConnectionRecovery.autoPause")(function* (
@@ -112,13 +112,11 @@ export class ConnectionRecovery extends Context.Service<
         const connection = yield* connections.get(tenantId, connectionId)
         const changed = yield* connections.resume(tenantId, connectionId, actor)
         yield* breakers.recordSuccess(connectionId)
-        const released = yield* Effect.tryPromise(() =>
-          db.transaction().execute(async (trx) => {
-            const ids = await Effect.runPromise(posts.releaseHeld(trx, tenantId, connectionId))
+        const released = yield* database.transaction("ConnectionRecovery.resume", (trx) =>
+          Effect.gen(function* () {
+            const ids = yield* posts.releaseHeld(trx, tenantId, connectionId)
             for (const postId of ids) {
-              await Effect.runPromise(
-                queue.send("publish", { tenantId, postId, cycleId: crypto.randomUUID() }, { trx })
-              )
+              yield* queue.send("publish", { tenantId, postId, cycleId: crypto.randomUUID() }, { trx })
             }
             return ids.length
           })

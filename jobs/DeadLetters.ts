@@ -2,7 +2,7 @@
 // retry budget and its ORIGINAL dedupe key, in one transaction with its job, and reconciles with the
 // partner before posting — so a replay never publishes twice, and replaying twice enqueues once.
 import { Context, Effect, Layer, Schema } from "effect"
-import { Database, DatabaseError } from "../db/Database.ts"
+import { Database, type DatabaseError } from "../db/Database.ts"
 import { type DlqEntryNotFound, DlqRepo } from "../db/DlqRepo.ts"
 import { PostRepo } from "../db/PostRepo.ts"
 import { JobQueue } from "./JobQueue.ts"
@@ -27,7 +27,7 @@ export class DeadLetters extends Context.Service<
   static readonly layer = Layer.effect(
     DeadLetters,
     Effect.gen(function* () {
-      const { db } = yield* Database
+      const database = yield* Database
       const dlq = yield* DlqRepo
       const posts = yield* PostRepo
       const queue = yield* JobQueue
@@ -41,17 +41,13 @@ export class DeadLetters extends Context.Service<
         if (entry.action !== "publish" || postId === null) {
           return yield* new DlqReplayRefused({ id: entryId, message: `only publish entries with a post can be replayed (this is ${entry.action})` })
         }
-        const requeued = yield* Effect.tryPromise({
-          try: () =>
-            db.transaction().execute(async (trx) => {
-              const moved = await Effect.runPromise(posts.requeueDeadLettered(trx, tenantId, postId))
-              if (moved) {
-                await Effect.runPromise(queue.send("publish", { tenantId, postId, cycleId: crypto.randomUUID() }, { trx }))
-              }
-              return moved
-            }),
-          catch: (e) => new DatabaseError({ operation: "DeadLetters.replay", message: e instanceof Error ? e.message : String(e) })
-        })
+        const requeued = yield* database.transaction("DeadLetters.replay", (trx) =>
+          Effect.gen(function* () {
+            const moved = yield* posts.requeueDeadLettered(trx, tenantId, postId)
+            if (moved) yield* queue.send("publish", { tenantId, postId, cycleId: crypto.randomUUID() }, { trx })
+            return moved
+          })
+        )
         if (requeued) yield* dlq.markReplayed(entryId)
         return { id: entryId, postId, requeued }
       })

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto"
 import { Clock, Context, Effect, Layer } from "effect"
 import type { PostContent } from "../core/publish/Connector.ts"
 import { ConnectionRepo, type ConnectionNotFound } from "../db/ConnectionRepo.ts"
-import { Database, DatabaseError } from "../db/Database.ts"
+import { Database, type DatabaseError } from "../db/Database.ts"
 import { type Post, PostRepo } from "../db/PostRepo.ts"
 import { JobQueue } from "./JobQueue.ts"
 
@@ -24,7 +24,7 @@ export class PostScheduler extends Context.Service<
   static readonly layer = Layer.effect(
     PostScheduler,
     Effect.gen(function* () {
-      const { db } = yield* Database
+      const database = yield* Database
       const posts = yield* PostRepo
       const connections = yield* ConnectionRepo
       const queue = yield* JobQueue
@@ -34,36 +34,30 @@ export class PostScheduler extends Context.Service<
         const connection = yield* connections.get(request.tenantId, request.connectionId)
         const now = yield* Clock.currentTimeMillis
         const postId = randomUUID()
-        return yield* Effect.tryPromise({
-          try: () =>
-            db.transaction().execute(async (trx) => {
-              const post = await Effect.runPromise(
-                posts.insert(trx, {
-                  id: postId,
-                  tenantId: request.tenantId,
-                  connectionId: connection.id,
-                  brandId: connection.brandId,
-                  content: request.content,
-                  scheduledAt: request.scheduledAt,
-                  dedupeKey: request.dedupeKey
-                })
-              )
-              await Effect.runPromise(
-                queue.send(
-                  "publish",
-                  {
-                    tenantId: request.tenantId,
-                    postId,
-                    cycleId: randomUUID(),
-                    ...(request.requestId !== undefined ? { requestId: request.requestId } : {})
-                  },
-                  { trx, startAfterMs: request.scheduledAt.getTime() - now }
-                )
-              )
-              return post
-            }),
-          catch: (e) => new DatabaseError({ operation: "schedulePost", message: e instanceof Error ? e.message : String(e) })
-        })
+        return yield* database.transaction("PostScheduler.schedule", (trx) =>
+          Effect.gen(function* () {
+            const post = yield* posts.insert(trx, {
+              id: postId,
+              tenantId: request.tenantId,
+              connectionId: connection.id,
+              brandId: connection.brandId,
+              content: request.content,
+              scheduledAt: request.scheduledAt,
+              dedupeKey: request.dedupeKey
+            })
+            yield* queue.send(
+              "publish",
+              {
+                tenantId: request.tenantId,
+                postId,
+                cycleId: randomUUID(),
+                ...(request.requestId !== undefined ? { requestId: request.requestId } : {})
+              },
+              { trx, startAfterMs: request.scheduledAt.getTime() - now }
+            )
+            return post
+          })
+        )
       })
       return PostScheduler.of({ schedule })
     })
