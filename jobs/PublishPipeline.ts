@@ -183,8 +183,11 @@ export class PublishPipeline extends Context.Service<
                 retryAfterMs: failure.retryAfterMs,
                 random: yield* Random.next,
                 autopause: yield* flags.recoveryAutopause(job.tenantId),
+                // Asked only of a code whose action is a refresh: a query saved on every other failure.
                 canRefresh:
-                  connector.refreshToken !== undefined && (yield* connections.hasRefreshToken(job.tenantId, connection.id)),
+                  TAXONOMY[failure._tag].action === "REFRESH_TOKEN" &&
+                  connector.refreshToken !== undefined &&
+                  (yield* connections.hasRefreshToken(job.tenantId, connection.id)),
                 refreshed
               })
               switch (decision.kind) {

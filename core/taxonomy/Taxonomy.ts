@@ -427,8 +427,6 @@ export const TAXONOMY = {
   }
 } as const satisfies { readonly [C in ErrorCode]: TaxonomyEntry<C> }
 
-export const taxonomyEntry = (code: ErrorCode): TaxonomyEntry => TAXONOMY[code]
-
 export const userMessageFor = (code: ErrorCode, platform: Platform | undefined): string =>
   TAXONOMY[code].userMessage.replaceAll("{platform}", platform === undefined ? "the partner" : PLATFORM_NAMES[platform])
 

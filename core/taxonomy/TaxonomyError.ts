@@ -1,7 +1,7 @@
 // One Schema-backed tagged error per taxonomy code; the tag is the code itself, so logs, the DLQ
 // and the API speak the contract verbatim. Retryability lives on the code's entry, never on the error.
 import { Schema } from "effect"
-import { type ErrorCode, isErrorCode, Platform, TAXONOMY, type TaxonomyEntry } from "./Taxonomy.ts"
+import { type ErrorCode, isErrorCode, Platform } from "./Taxonomy.ts"
 
 /** What an operator needs to act on a failure. Never holds a token or a request body. */
 export const ErrorDetail = {
@@ -89,8 +89,6 @@ export const TaxonomyError = Schema.Union(Object.values(ERROR_CLASSES))
 
 export const makeTaxonomyError = (code: ErrorCode, detail: ErrorDetail): TaxonomyError =>
   new ERROR_CLASSES[code](detail)
-
-export const entryOf = (error: { readonly _tag: ErrorCode }): TaxonomyEntry => TAXONOMY[error._tag]
 
 export const isTaxonomyError = (value: unknown): value is TaxonomyError =>
   typeof value === "object" && value !== null && "_tag" in value && isErrorCode(value._tag) && value instanceof Error
