@@ -74,6 +74,71 @@ describe("Google Business Profile local posts", () => {
   })
 })
 
+describe("Google Business Profile account and location listings (v1)", () => {
+  const accounts = (token: string): Promise<PartnerReply> =>
+    partnerFetch(`${sim.baseUrl("mybusinessaccountmanagement.googleapis.com")}/v1/accounts`, { headers: { authorization: `Bearer ${token}` } })
+  const locations = (token: string, account = "3000001", readMask: string | null = "name,title"): Promise<PartnerReply> =>
+    partnerFetch(
+      `${sim.baseUrl("mybusinessbusinessinformation.googleapis.com")}/v1/accounts/${account}/locations${readMask === null ? "" : `?readMask=${readMask}`}`,
+      { headers: { authorization: `Bearer ${token}` } }
+    )
+
+  it("lists each account holding the grant's locations once, and its locations with the fields of readMask", async () => {
+    await sim.control.createAccount({ platform: "gbp", accountId: "accounts/3000001/locations/4000002", userId: "google-user-1", name: "Sim Coffee Uptown" })
+    await sim.control.createAccount({ platform: "gbp", accountId: "accounts/3000009/locations/4000009", userId: "google-user-1", name: "Sim Kiosk" })
+    const { accessToken } = await sim.control.mintToken({
+      platform: "gbp",
+      accountIds: [LOCATION, "accounts/3000001/locations/4000002", "accounts/3000009/locations/4000009"]
+    })
+    const listed = await accounts(accessToken)
+    expect(listed.status).toBe(200)
+    expect(listed.body).toEqual({
+      accounts: [
+        expect.objectContaining({ name: "accounts/3000001", accountName: expect.any(String), type: "PERSONAL" }),
+        expect.objectContaining({ name: "accounts/3000009", type: "PERSONAL" })
+      ]
+    })
+    expect((await locations(accessToken)).body).toEqual({
+      locations: [
+        { name: "locations/4000001", title: "Sim Coffee Downtown" },
+        { name: "locations/4000002", title: "Sim Coffee Uptown" }
+      ]
+    })
+    expect((await locations(accessToken, "3000009", "name")).body).toEqual({ locations: [{ name: "locations/4000009" }] })
+  })
+
+  it("answers an empty message ({}) when the grant has no location left under the account", async () => {
+    const { accessToken } = await mint()
+    await sim.control.deleteAccount("gbp", LOCATION)
+    const reply = await locations(accessToken)
+    expect(reply.status).toBe(200)
+    expect(reply.body).toEqual({})
+  })
+
+  it("refuses a listing without readMask (400 INVALID_ARGUMENT: VALIDATION_ERROR), an account outside the grant and a token without business.manage (403)", async () => {
+    const { accessToken } = await mint()
+    const noMask = await locations(accessToken, "3000001", null)
+    expect(noMask.status).toBe(400)
+    expect(googleError(noMask).status).toBe("INVALID_ARGUMENT")
+    expect(JSON.stringify(noMask.body)).toContain("read_mask")
+    expect(classify(noMask).code).toBe("VALIDATION_ERROR")
+
+    const other = await locations(accessToken, "9999999")
+    expect(other.status).toBe(403)
+    expect(googleError(other).status).toBe("PERMISSION_DENIED")
+
+    await sim.control.removeScope({ token: accessToken, scope: GBP_SCOPE })
+    for (const reply of [await accounts(accessToken), await locations(accessToken)]) {
+      expect(reply.status).toBe(403)
+      expect(googleError(reply).details).toEqual([expect.objectContaining({ reason: "ACCESS_TOKEN_SCOPE_INSUFFICIENT" })])
+      expect(classify(reply).code).toBe("PERMISSION_INSUFFICIENT")
+    }
+    const expired = await mint()
+    await sim.control.expireToken(expired.accessToken)
+    expect(classify(await accounts(expired.accessToken)).code).toBe("AUTH_EXPIRED")
+  })
+})
+
 describe("Google failures, in google.rpc.Status shapes, as the classifier reads them", () => {
   it("an expired token is 401 UNAUTHENTICATED with ErrorInfo ACCESS_TOKEN_EXPIRED: AUTH_EXPIRED", async () => {
     const { accessToken } = await mint()

@@ -91,6 +91,50 @@ describe("LinkedIn posts", () => {
   })
 })
 
+describe("LinkedIn organizationAcls", () => {
+  const acls = (token: string, params: Readonly<Record<string, string>> = {}, extra: Readonly<Record<string, string>> = {}): Promise<PartnerReply> =>
+    partnerFetch(`${api("/rest/organizationAcls")}?${new URLSearchParams({ q: "roleAssignee", role: "ADMINISTRATOR", state: "APPROVED", ...params })}`, {
+      headers: headers(token, extra)
+    })
+
+  it("lists the organizations the token's member administers, and none for another role", async () => {
+    await sim.control.createAccount({ platform: "linkedin", accountId: "urn:li:organization:2000002", userId: "sim-member-1", name: "Sim Roasters" })
+    const { accessToken } = await mint({ accountIds: [ORG, PERSON, "urn:li:organization:2000002"] })
+    const reply = await acls(accessToken)
+    expect(reply.status).toBe(200)
+    expect(reply.body).toEqual({
+      paging: { start: 0, count: 10, links: [], total: 2 },
+      elements: [
+        { organization: ORG, role: "ADMINISTRATOR", state: "APPROVED", roleAssignee: "urn:li:person:sim-member-1" },
+        { organization: "urn:li:organization:2000002", role: "ADMINISTRATOR", state: "APPROVED", roleAssignee: "urn:li:person:sim-member-1" }
+      ]
+    })
+    expect((await acls(accessToken, { count: "1", start: "1" })).body).toMatchObject({
+      paging: { start: 1, count: 1, total: 2 },
+      elements: [{ organization: "urn:li:organization:2000002" }]
+    })
+    expect((await acls(accessToken, { role: "ANALYST" })).body).toMatchObject({ elements: [], paging: { total: 0 } })
+  })
+
+  it("refuses a revoked token (65601: APP_DEAUTHORIZED), a member-only token (403 ACCESS_DENIED) and a missing LinkedIn-Version (426)", async () => {
+    const { accessToken } = await mint()
+    await sim.control.revoke({ token: accessToken })
+    const revoked = await acls(accessToken)
+    expect(revoked.status).toBe(401)
+    expect(revoked.body).toMatchObject({ serviceErrorCode: 65601 })
+    expect(classify(revoked).code).toBe("APP_DEAUTHORIZED")
+
+    const member = await mint({ scopes: ["openid", "profile", "w_member_social"] })
+    const denied = await acls(member.accessToken)
+    expect(denied.status).toBe(403)
+    expect(denied.body).toMatchObject({ serviceErrorCode: 100, message: "Not enough permissions to access: GET /rest/organizationAcls" })
+    expect(classify(denied).code).toBe("PERMISSION_INSUFFICIENT")
+
+    const unversioned = await partnerFetch(`${api("/rest/organizationAcls")}?q=roleAssignee`, { headers: { authorization: `Bearer ${member.accessToken}` } })
+    expect(unversioned.status).toBe(426)
+  })
+})
+
 describe("LinkedIn failures, in LinkedIn's shapes, as the classifier reads them", () => {
   it("an unknown token is 401 65600 (AUTH_INVALID); a missing one the documented 'Empty oauth2_access_token' (AUTH_INVALID)", async () => {
     const unknown = await publish("AQVnope")

@@ -65,6 +65,45 @@ describe("Mailchimp campaigns", () => {
   })
 })
 
+describe("Mailchimp audiences", () => {
+  it("lists the grant's audiences in its data center, keeping only the fields asked for", async () => {
+    await sim.control.createAccount({ platform: "mailchimp", accountId: "us1:f6e5d4c3b2", userId: "mc-login-1", name: "Sim Coffee Wholesale" })
+    const { accessToken } = await sim.control.mintToken({ platform: "mailchimp", accountIds: [ACCOUNT, "us1:f6e5d4c3b2"] })
+    const auth = { authorization: `OAuth ${accessToken}` }
+    const full = await partnerFetch(api("/lists"), { headers: auth })
+    expect(full.status).toBe(200)
+    expect(full.body).toMatchObject({
+      lists: [
+        { id: LIST, name: "Sim Coffee Newsletter", web_id: expect.any(Number), stats: expect.any(Object) },
+        { id: "f6e5d4c3b2", name: "Sim Coffee Wholesale" }
+      ],
+      total_items: 2
+    })
+    const trimmed = await partnerFetch(api("/lists?count=1000&fields=lists.id,lists.name"), { headers: auth })
+    expect(trimmed.body).toEqual({
+      lists: [
+        { id: LIST, name: "Sim Coffee Newsletter" },
+        { id: "f6e5d4c3b2", name: "Sim Coffee Wholesale" }
+      ]
+    })
+    expect((await partnerFetch(api("/lists?count=1&offset=1&fields=lists.id,total_items"), { headers: auth })).body).toEqual({
+      lists: [{ id: "f6e5d4c3b2" }],
+      total_items: 2
+    })
+  })
+
+  it("refuses an unknown token (401 API Key Invalid: AUTH_INVALID) and another data center's host (403 Wrong Datacenter)", async () => {
+    const unknown = await partnerFetch(api("/lists"), { headers: { authorization: "OAuth nope" } })
+    expect(unknown.status).toBe(401)
+    expect(unknown.body).toMatchObject({ title: "API Key Invalid" })
+    expect(classify(unknown).code).toBe("AUTH_INVALID")
+    const { accessToken } = await mint()
+    const elsewhere = await partnerFetch(api("/lists", "us7"), { headers: { authorization: `OAuth ${accessToken}` } })
+    expect(elsewhere.status).toBe(403)
+    expect(elsewhere.body).toMatchObject({ title: "Wrong Datacenter" })
+  })
+})
+
 describe("Mailchimp failures, as problem+json, as the classifier reads them", () => {
   it("unknown, expired and revoked tokens are all 401 API Key Invalid: AUTH_INVALID (Mailchimp cannot tell them apart)", async () => {
     const expired = await mint()

@@ -70,6 +70,63 @@ describe("Meta pages", () => {
   })
 })
 
+describe("Meta /me/accounts", () => {
+  type PageEntry = { readonly id: string; readonly access_token: string; readonly instagram_business_account?: { readonly id: string } }
+  const pagesOf = (reply: PartnerReply): ReadonlyArray<PageEntry> => (reply.body as { data: ReadonlyArray<PageEntry> }).data
+
+  it("lists the grant's pages with a usable page token, and the Instagram account of the page's user", async () => {
+    const token = await pageToken()
+    const reply = await partnerFetch(graph("/me/accounts?fields=id,name,access_token,instagram_business_account"), { headers: { authorization: `Bearer ${token}` } })
+    expect(reply.status).toBe(200)
+    expect(reply.body).toEqual({
+      data: [
+        {
+          id: PAGE,
+          name: "Sim Coffee Page",
+          access_token: token,
+          category: "Coffee Shop",
+          category_list: [expect.objectContaining({ name: "Coffee Shop" })],
+          tasks: ["MANAGE", "CREATE_CONTENT"],
+          instagram_business_account: { id: IG }
+        }
+      ],
+      paging: { cursors: { before: expect.any(String), after: expect.any(String) } }
+    })
+    const pageAccessToken = pagesOf(reply)[0]?.access_token ?? ""
+    expect((await postToFeed(pageAccessToken)).status).toBe(200)
+  })
+
+  it("links an Instagram account only to a page of the same user, and leaves deleted pages out", async () => {
+    await sim.control.createAccount({ platform: "meta", accountId: "1000002", userId: "someone-else", name: "Other Page" })
+    await sim.control.createAccount({ platform: "meta", accountId: "1000003", userId: "meta-user-1", name: "Gone Page" })
+    const { accessToken } = await sim.control.mintToken({ platform: "meta", accountIds: ["1000002", PAGE, "1000003", `ig:${IG}`], userId: "meta-user-1" })
+    await sim.control.deleteAccount("meta", "1000003")
+    const pages = pagesOf(await partnerFetch(graph(`/me/accounts?access_token=${accessToken}`)))
+    expect(pages.map((p) => [p.id, p.instagram_business_account?.id])).toEqual([
+      ["1000002", undefined],
+      [PAGE, IG]
+    ])
+  })
+
+  it("lists no pages for a token without pages_show_list", async () => {
+    const token = await pageToken({ scopes: ["pages_manage_posts"] })
+    const reply = await partnerFetch(graph(`/me/accounts?access_token=${token}`))
+    expect(reply.status).toBe(200)
+    expect(reply.body).toEqual({ data: [] })
+  })
+
+  it("refuses an expired token with 190/463 (AUTH_EXPIRED) and an unknown one with 190 (AUTH_INVALID)", async () => {
+    const token = await pageToken()
+    await sim.control.expireToken(token)
+    const expired = await partnerFetch(graph("/me/accounts"), { headers: { authorization: `Bearer ${token}` } })
+    expect(expired.status).toBe(400)
+    expect(graphError(expired)).toMatchObject({ code: 190, error_subcode: 463 })
+    expect(classified(expired).code).toBe("AUTH_EXPIRED")
+    const unknown = await partnerFetch(graph("/me/accounts?access_token=EAAGnope"))
+    expect(classified(unknown).code).toBe("AUTH_INVALID")
+  })
+})
+
 describe("Meta Instagram", () => {
   it("publishes through a FINISHED container; publishing the same container again creates nothing", async () => {
     const token = await pageToken()

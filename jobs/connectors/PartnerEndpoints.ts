@@ -1,7 +1,8 @@
-// Where every partner lives, which API versions we speak and the OAuth clients we refresh with:
+// Where every partner lives, which API versions we speak and the OAuth clients we connect and refresh with:
 // the real hosts by default, all of them under the partner simulator when PARTNER_SIMULATOR_URL is
 // set (`${simulator}/${hostname}`), and a per-host variable that wins over both.
 import { Config, Effect, Option, Redacted, Schema, SchemaIssue } from "effect"
+import type { Platform } from "../../core/taxonomy/Taxonomy.ts"
 
 /** One base URL per partner host. Mailchimp's API host depends on the account's data centre. */
 export interface PartnerHosts {
@@ -12,6 +13,10 @@ export interface PartnerHosts {
   readonly tiktokApi: string
   readonly tiktokLogin: string
   readonly gbpApi: string
+  /** Business Profile account listing (`/v1/accounts`). */
+  readonly gbpAccountsApi: string
+  /** Business Profile locations (`/v1/accounts/{a}/locations`). */
+  readonly gbpInfoApi: string
   readonly googleOAuth: string
   readonly googleAccounts: string
   readonly googleApis: string
@@ -30,6 +35,8 @@ export const REAL_HOSTS: PartnerHosts = {
   tiktokApi: "https://open.tiktokapis.com",
   tiktokLogin: "https://www.tiktok.com",
   gbpApi: "https://mybusiness.googleapis.com",
+  gbpAccountsApi: "https://mybusinessaccountmanagement.googleapis.com",
+  gbpInfoApi: "https://mybusinessbusinessinformation.googleapis.com",
   googleOAuth: "https://oauth2.googleapis.com",
   googleAccounts: "https://accounts.google.com",
   googleApis: "https://www.googleapis.com",
@@ -46,6 +53,8 @@ export const HOST_VARIABLES: { readonly [K in HostKey]: string } = {
   tiktokApi: "TIKTOK_API_URL",
   tiktokLogin: "TIKTOK_LOGIN_URL",
   gbpApi: "GBP_API_URL",
+  gbpAccountsApi: "GBP_ACCOUNT_MANAGEMENT_URL",
+  gbpInfoApi: "GBP_BUSINESS_INFORMATION_URL",
   googleOAuth: "GOOGLE_OAUTH_URL",
   googleAccounts: "GOOGLE_ACCOUNTS_URL",
   googleApis: "GOOGLE_APIS_URL",
@@ -60,8 +69,8 @@ export interface OAuthClient {
   readonly secret: Redacted.Redacted<string>
 }
 
-/** The platforms whose tokens we refresh, each with the OAuth client registered there (gbp: Google's). */
-export type OAuthClientPlatform = "linkedin" | "tiktok" | "gbp"
+/** Every platform has an OAuth client: to connect accounts, and (LinkedIn, TikTok, gbp: Google's) to refresh. */
+export type OAuthClientPlatform = Platform
 
 export interface Polling {
   /** Status checks before giving up on an Instagram container or a TikTok publish. */
@@ -74,7 +83,7 @@ export interface PartnerEndpoints {
   readonly metaGraphVersion: string
   /** LinkedIn-Version header, YYYYMM. */
   readonly linkedinVersion: string
-  /** Undefined when not configured: a refresh then fails for an operator to fix, never a user. */
+  /** Undefined when not configured: a refresh or a connect then fails for an operator to fix, never a user. */
   readonly clients: { readonly [P in OAuthClientPlatform]: OAuthClient | undefined }
   /** Per HTTP call, connect to last body byte. */
   readonly timeoutMs: number
@@ -114,6 +123,14 @@ export const resolveHosts = (
   return hosts
 }
 
+const clientsBy = (client: (platform: OAuthClientPlatform) => OAuthClient | undefined): PartnerEndpoints["clients"] => ({
+  meta: client("meta"),
+  linkedin: client("linkedin"),
+  tiktok: client("tiktok"),
+  gbp: client("gbp"),
+  mailchimp: client("mailchimp")
+})
+
 const simulatorClient = (platform: OAuthClientPlatform): OAuthClient => ({
   id: Redacted.make(`sim-${platform}-client`),
   secret: Redacted.make(`sim-${platform}-secret`)
@@ -139,7 +156,7 @@ export const partnerEndpointsFor = (simulatorUrl?: string, options: EndpointOpti
     hosts: resolveHosts(simulatorUrl, options.overrides),
     metaGraphVersion: options.metaGraphVersion ?? DEFAULTS.metaGraphVersion,
     linkedinVersion: options.linkedinVersion ?? DEFAULTS.linkedinVersion,
-    clients: { linkedin: client("linkedin"), tiktok: client("tiktok"), gbp: client("gbp") },
+    clients: clientsBy(client),
     timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
     polling: options.polling ?? DEFAULTS.polling
   }
@@ -181,10 +198,12 @@ const versionConfig = (name: keyof typeof VERSION_PATTERNS, fallback: string): C
     )
   )
 
-const CLIENT_VARIABLES: { readonly [P in OAuthClientPlatform]: readonly [string, string] } = {
+export const CLIENT_VARIABLES: { readonly [P in OAuthClientPlatform]: readonly [id: string, secret: string] } = {
+  meta: ["META_APP_ID", "META_APP_SECRET"],
   linkedin: ["LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET"],
   tiktok: ["TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET"],
-  gbp: ["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"]
+  gbp: ["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"],
+  mailchimp: ["MAILCHIMP_CLIENT_ID", "MAILCHIMP_CLIENT_SECRET"]
 }
 
 const clientConfig = (platform: OAuthClientPlatform) =>
@@ -192,6 +211,14 @@ const clientConfig = (platform: OAuthClientPlatform) =>
     id: Config.option(Config.Redacted(CLIENT_VARIABLES[platform][0])),
     secret: Config.option(Config.Redacted(CLIENT_VARIABLES[platform][1]))
   })
+
+const clientsConfig = Config.all({
+  meta: clientConfig("meta"),
+  linkedin: clientConfig("linkedin"),
+  tiktok: clientConfig("tiktok"),
+  gbp: clientConfig("gbp"),
+  mailchimp: clientConfig("mailchimp")
+})
 
 const hostOverrides = Config.all(
   Object.fromEntries(HOST_KEYS.map((key) => [key, urlConfig(HOST_VARIABLES[key], key === "mailchimpApiTemplate" ? "{dc}" : undefined)])) as {
@@ -205,9 +232,7 @@ export const PartnerEndpointsConfig: Config.Config<PartnerEndpoints> = Config.al
   overrides: hostOverrides,
   metaGraphVersion: versionConfig("META_GRAPH_VERSION", DEFAULTS.metaGraphVersion),
   linkedinVersion: versionConfig("LINKEDIN_VERSION", DEFAULTS.linkedinVersion),
-  linkedin: clientConfig("linkedin"),
-  tiktok: clientConfig("tiktok"),
-  gbp: clientConfig("gbp"),
+  clients: clientsConfig,
   timeoutMs: positiveInt("PARTNER_TIMEOUT_MS", DEFAULTS.timeoutMs),
   pollAttempts: positiveInt("PARTNER_POLL_ATTEMPTS", DEFAULTS.polling.attempts),
   pollIntervalMs: positiveInt("PARTNER_POLL_INTERVAL_MS", DEFAULTS.polling.intervalMs)
@@ -215,7 +240,8 @@ export const PartnerEndpointsConfig: Config.Config<PartnerEndpoints> = Config.al
   Config.map((c) => {
     const simulatorUrl = Option.getOrUndefined(c.simulatorUrl)
     // A client needs both halves; only under the simulator does a missing half take its default.
-    const client = (platform: OAuthClientPlatform, set: { readonly id: Option.Option<Redacted.Redacted<string>>; readonly secret: Option.Option<Redacted.Redacted<string>> }): OAuthClient | undefined => {
+    const client = (platform: OAuthClientPlatform): OAuthClient | undefined => {
+      const set = c.clients[platform]
       const fallback = simulatorUrl === undefined ? undefined : simulatorClient(platform)
       const id = Option.getOrUndefined(set.id) ?? fallback?.id
       const secret = Option.getOrUndefined(set.secret) ?? fallback?.secret
@@ -230,7 +256,7 @@ export const PartnerEndpointsConfig: Config.Config<PartnerEndpoints> = Config.al
       overrides,
       metaGraphVersion: c.metaGraphVersion,
       linkedinVersion: c.linkedinVersion,
-      clients: { linkedin: client("linkedin", c.linkedin), tiktok: client("tiktok", c.tiktok), gbp: client("gbp", c.gbp) },
+      clients: clientsBy(client),
       timeoutMs: c.timeoutMs,
       polling: { attempts: c.pollAttempts, intervalMs: c.pollIntervalMs }
     })

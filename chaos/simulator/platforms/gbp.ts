@@ -1,7 +1,8 @@
-// Google Business Profile: v4 localPosts create and list on a location, Google OAuth (consent page,
-// token endpoint with PKCE; refreshes answer without a refresh token; revoke), userinfo and
-// tokeninfo. A location is addressed by its resource name "accounts/A/locations/L".
-import { gbpErrors, gbpTokenError } from "../errors/gbpErrors.ts"
+// Google Business Profile: v4 localPosts create and list on a location, the v1 account and location
+// listings (Account Management and Business Information APIs), Google OAuth (consent page, token
+// endpoint with PKCE; refreshes answer without a refresh token; revoke), userinfo and tokeninfo. A
+// location is addressed by its resource name "accounts/A/locations/L".
+import { gbpErrors, gbpTokenError, googleError } from "../errors/gbpErrors.ts"
 import { authorizeEndpoint, type OAuthSpec, tokenEndpoint } from "../OAuthFlow.ts"
 import { authorizationToken, dedupeKeyOf, paramOf, stringAt, valueAt } from "../SimRequest.ts"
 import { jsonResponse, type SimResponse } from "../SimResponse.ts"
@@ -10,6 +11,8 @@ import { checkAccess } from "./AccessCheck.ts"
 import { callInfo, exactHost, type Handler, type PlatformModule, type RouteContext, route } from "./PlatformModule.ts"
 
 const API = "mybusiness.googleapis.com"
+const ACCOUNT_MANAGEMENT = "mybusinessaccountmanagement.googleapis.com"
+const BUSINESS_INFORMATION = "mybusinessbusinessinformation.googleapis.com"
 const OAUTH = "oauth2.googleapis.com"
 const ACCOUNTS = "accounts.google.com"
 const WWW = "www.googleapis.com"
@@ -89,6 +92,66 @@ const listLocalPosts: Handler = (ctx, template) => {
   return jsonResponse(200, { localPosts: posts.slice(0, pageSize).map((p) => localPost(p.partnerId, p.text, p.createdAt)) })
 }
 
+const LOCATION_NAME = /^accounts\/([^/]+)\/locations\/([^/]+)$/
+
+/** The grant's locations as `{account, location}` ids, deleted ones left out. */
+const grantLocations = (ctx: RouteContext, accountIds: ReadonlyArray<string>): ReadonlyArray<{ readonly account: string; readonly location: string; readonly title: string }> =>
+  accountIds.flatMap((id) => {
+    const match = LOCATION_NAME.exec(id)
+    const found = ctx.state.account("gbp", id)
+    const account = match?.[1]
+    const location = match?.[2]
+    return account === undefined || location === undefined || found === undefined || found.deleted ? [] : [{ account, location, title: found.name }]
+  })
+
+/** GET v1/accounts: the accounts holding the grant's locations. Proto3 JSON leaves out an empty list. */
+const listAccounts: Handler = (ctx, template) => {
+  const access = checkAccess(ctx.state, "gbp", authorizationToken(ctx.req), { scopes: [GBP_SCOPE] })
+  if (!access.ok) return gbpErrors.denied(access.denial, callInfo(ctx.req, template, undefined))
+  const accounts = [...new Set(grantLocations(ctx, access.grant.accountIds).map((l) => l.account))].map((account) => ({
+    name: `accounts/${account}`,
+    accountName: `Sim User ${access.grant.userId}`,
+    type: "PERSONAL",
+    verificationState: "UNVERIFIED",
+    vettedState: "NOT_VETTED"
+  }))
+  return jsonResponse(200, accounts.length === 0 ? {} : { accounts })
+}
+
+const LOCATION_FIELDS = ["name", "title"] as const
+
+/**
+ * GET v1/accounts/{a}/locations?readMask=…: the grant's locations under that account, with the
+ * fields the mask names (readMask is required, as on the real API). An account the grant holds no
+ * location of is refused as Google refuses an account the caller cannot see.
+ */
+const listLocations: Handler = (ctx, template) => {
+  const call = callInfo(ctx.req, template, undefined)
+  const access = checkAccess(ctx.state, "gbp", authorizationToken(ctx.req), { scopes: [GBP_SCOPE] })
+  if (!access.ok) return gbpErrors.denied(access.denial, call)
+  const readMask = (ctx.req.query.get("readMask") ?? ctx.req.query.get("read_mask") ?? "")
+    .split(",")
+    .map((f) => f.trim())
+    .filter((f) => f !== "")
+  if (readMask.length === 0) {
+    return googleError(400, "INVALID_ARGUMENT", "Request contains an invalid argument.", {
+      errors: [{ message: "Request contains an invalid argument.", domain: "global", reason: "badRequest" }],
+      details: [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field: "read_mask", description: "Field is required" }] }]
+    })
+  }
+  const account = ctx.params["account"] ?? ""
+  if (!access.grant.accountIds.some((id) => id.startsWith(`accounts/${account}/locations/`))) {
+    return gbpErrors.denied({ kind: "not_authorized_for_account", accountId: `accounts/${account}` }, call)
+  }
+  const locations = grantLocations(ctx, access.grant.accountIds)
+    .filter((l) => l.account === account)
+    .map((l) => {
+      const full: Readonly<Record<(typeof LOCATION_FIELDS)[number], string>> = { name: `locations/${l.location}`, title: l.title }
+      return Object.fromEntries(LOCATION_FIELDS.filter((f) => readMask.includes(f)).map((f) => [f, full[f]]))
+    })
+  return jsonResponse(200, locations.length === 0 ? {} : { locations })
+}
+
 const userinfo: Handler = (ctx, template) => {
   const access = checkAccess(ctx.state, "gbp", authorizationToken(ctx.req))
   if (!access.ok) return gbpErrors.denied(access.denial, callInfo(ctx.req, template, undefined))
@@ -145,7 +208,7 @@ export const GOOGLE_OAUTH: OAuthSpec = {
 
 export const gbp: PlatformModule = {
   platform: "gbp",
-  hosts: [exactHost(API), exactHost(OAUTH), exactHost(ACCOUNTS), exactHost(WWW)],
+  hosts: [exactHost(API), exactHost(ACCOUNT_MANAGEMENT), exactHost(BUSINESS_INFORMATION), exactHost(OAUTH), exactHost(ACCOUNTS), exactHost(WWW)],
   tokenOf: authorizationToken,
   errors: gbpErrors,
   routes: [
@@ -155,6 +218,8 @@ export const gbp: PlatformModule = {
     route("POST", OAUTH, "/revoke", revoke),
     route("POST", API, LOCAL_POSTS, createLocalPost, locationOf),
     route("GET", API, LOCAL_POSTS, listLocalPosts, locationOf),
+    route("GET", ACCOUNT_MANAGEMENT, "/v1/accounts", listAccounts),
+    route("GET", BUSINESS_INFORMATION, "/v1/accounts/{account}/locations", listLocations),
     route("GET", WWW, "/oauth2/v3/userinfo", userinfo),
     route("GET", WWW, "/oauth2/v3/tokeninfo", tokeninfo)
   ]

@@ -1,5 +1,6 @@
-// LinkedIn: Posts API (/rest/posts create and list by author, LinkedIn-Version checked), OpenID
-// userinfo, and OAuth (authorization page, code and refresh grants; refresh tokens rotate here).
+// LinkedIn: Posts API (/rest/posts create and list by author, LinkedIn-Version checked), the
+// organizations a member administers (/rest/organizationAcls), OpenID userinfo, and OAuth
+// (authorization page, code and refresh grants; refresh tokens rotate here).
 // A post whose commentary repeats the author's earlier post is refused as LinkedIn does (422).
 import { duplicatePost, linkedinErrors, linkedinTokenError, nonexistentVersion } from "../errors/linkedinErrors.ts"
 import { authorizeEndpoint, type OAuthSpec, tokenEndpoint } from "../OAuthFlow.ts"
@@ -91,6 +92,51 @@ const listPosts: Handler = (ctx, template) => {
   })
 }
 
+// Any one of these lets a member read the organizations they hold a role in.
+const ORGANIZATION_ROLE_SCOPES = ["r_organization_social", "w_organization_social", "r_organization_admin", "rw_organization_admin"]
+
+const pagingOf = (req: SimRequest, fallbackCount: number): { readonly start: number; readonly count: number } => {
+  const start = Number(req.query.get("start") ?? "0")
+  const count = Number(req.query.get("count") ?? String(fallbackCount))
+  return {
+    start: Number.isInteger(start) && start >= 0 ? start : 0,
+    count: Number.isInteger(count) && count > 0 ? Math.min(count, 100) : fallbackCount
+  }
+}
+
+/**
+ * GET /rest/organizationAcls?q=roleAssignee: the token's member is ADMINISTRATOR (APPROVED) of every
+ * organization in the grant; filtering by another role or state finds nothing.
+ */
+const organizationAcls: Handler = (ctx, template) => {
+  const { req, state } = ctx
+  const version = versionProblem(req)
+  if (version !== undefined) return version
+  const call = callInfo(req, template, undefined)
+  if (req.query.get("q") !== "roleAssignee") return linkedinErrors.invalidRequest("q=roleAssignee is required", call)
+  const access = checkAccess(state, "linkedin", authorizationToken(req))
+  if (!access.ok) return linkedinErrors.denied(access.denial, call)
+  if (!ORGANIZATION_ROLE_SCOPES.some((scope) => access.grant.scopes.has(scope))) {
+    return linkedinErrors.denied({ kind: "scope", missing: ORGANIZATION_ROLE_SCOPES }, call)
+  }
+  const role = req.query.get("role") ?? "ADMINISTRATOR"
+  const roleState = req.query.get("state") ?? "APPROVED"
+  const organizations =
+    role === "ADMINISTRATOR" && roleState === "APPROVED"
+      ? access.grant.accountIds.filter((id) => id.startsWith("urn:li:organization:") && state.account("linkedin", id)?.deleted === false)
+      : []
+  const { start, count } = pagingOf(req, 10)
+  return jsonResponse(200, {
+    paging: { start, count, links: [], total: organizations.length },
+    elements: organizations.slice(start, start + count).map((organization) => ({
+      organization,
+      role: "ADMINISTRATOR",
+      state: "APPROVED",
+      roleAssignee: `urn:li:person:${access.grant.userId}`
+    }))
+  })
+}
+
 const userinfo: Handler = (ctx, template) => {
   const access = checkAccess(ctx.state, "linkedin", authorizationToken(ctx.req))
   if (!access.ok) return linkedinErrors.denied(access.denial, callInfo(ctx.req, template, undefined))
@@ -128,6 +174,7 @@ export const linkedin: PlatformModule = {
     route("POST", WWW, "/oauth/v2/accessToken", tokenEndpoint(LINKEDIN_OAUTH)),
     route("POST", API, "/rest/posts", createPost, authorOfBody),
     route("GET", API, "/rest/posts", listPosts, authorOfQuery),
+    route("GET", API, "/rest/organizationAcls", organizationAcls),
     route("GET", API, "/v2/userinfo", userinfo)
   ]
 }

@@ -1,6 +1,6 @@
-// Mailchimp Marketing API 3.0 on `{dc}.api.mailchimp.com` (ping, campaigns on an audience) and OAuth
-// on login.mailchimp.com with its metadata call. Tokens never expire and there are no scopes: removing
-// any scope from a Mailchimp grant stands for a user role that may no longer send (403 Forbidden).
+// Mailchimp Marketing API 3.0 on `{dc}.api.mailchimp.com` (ping, audiences, campaigns on an
+// audience) and OAuth on login.mailchimp.com with its metadata call. Tokens never expire and there
+// are no scopes: removing any scope from a grant stands for a role that may no longer send (403).
 import { mailchimpErrors, mailchimpTokenError, problem, resourceNotFound, wrongDatacenter } from "../errors/mailchimpErrors.ts"
 import { authorizeEndpoint, type OAuthSpec, tokenEndpoint } from "../OAuthFlow.ts"
 import { authorizationToken, dedupeKeyOf, stringAt, valueAt } from "../SimRequest.ts"
@@ -129,6 +129,59 @@ const listCampaigns: Handler = (ctx, template) => {
   return jsonResponse(200, { campaigns: [...campaigns].reverse().slice(0, count).map(campaignView), total_items: campaigns.length })
 }
 
+/**
+ * Mailchimp's `fields` parameter: a comma-separated list of dotted paths to keep (`lists.id`); paths
+ * into an array apply to each element. No `fields`: the whole object.
+ */
+const onlyFields = (value: unknown, fields: string | null): unknown => {
+  if (fields === null || fields.trim() === "") return value
+  const paths = fields
+    .split(",")
+    .map((f) => f.trim().split("."))
+    .filter((p) => p.every((segment) => segment !== ""))
+  const pick = (node: unknown, wanted: ReadonlyArray<ReadonlyArray<string>>): unknown => {
+    if (Array.isArray(node)) return node.map((item: unknown) => pick(item, wanted))
+    if (typeof node !== "object" || node === null || wanted.some((p) => p.length === 0)) return node
+    const out: Record<string, unknown> = {}
+    for (const [key, child] of Object.entries(node)) {
+      const below = wanted.filter((p) => p[0] === key).map((p) => p.slice(1))
+      if (below.length > 0) out[key] = pick(child, below)
+    }
+    return out
+  }
+  return pick(value, paths)
+}
+
+/** GET /3.0/lists: the grant's audiences in this data center. */
+const listLists: Handler = (ctx, template) => {
+  const checked = guard(ctx, template, undefined, false)
+  if (!checked.ok) return checked.response
+  const dc = dcOf(ctx)
+  const lists = checked.grant.accountIds
+    .filter((id) => id.startsWith(`${dc}:`))
+    .flatMap((id) => {
+      const account = ctx.state.account("mailchimp", id)
+      return account === undefined || account.deleted ? [] : [account]
+    })
+  const count = Number(ctx.req.query.get("count") ?? "10")
+  const offset = Number(ctx.req.query.get("offset") ?? "0")
+  const from = Number.isInteger(offset) && offset >= 0 ? offset : 0
+  const page = lists.slice(from, from + (Number.isInteger(count) && count > 0 ? Math.min(count, 1_000) : 10))
+  const body = {
+    lists: page.map((account) => {
+      const id = account.accountId.slice(dc.length + 1)
+      return {
+        id,
+        web_id: Number.parseInt(id.slice(0, 6), 16) || 1,
+        name: account.name,
+        stats: { member_count: 0, unsubscribe_count: 0 }
+      }
+    }),
+    total_items: lists.length
+  }
+  return jsonResponse(200, onlyFields(body, ctx.req.query.get("fields")))
+}
+
 const metadata: Handler = (ctx) => {
   const checked = checkAccess(ctx.state, "mailchimp", authorizationToken(ctx.req))
   if (!checked.ok) return jsonResponse(401, { error: "invalid_token", error_description: "Invalid or expired token" })
@@ -166,6 +219,7 @@ export const mailchimp: PlatformModule = {
     route("POST", LOGIN, "/oauth2/token", tokenEndpoint(MAILCHIMP_OAUTH)),
     route("GET", LOGIN, "/oauth2/metadata", metadata),
     route("GET", API, "/3.0/ping", ping),
+    route("GET", API, "/3.0/lists", listLists),
     route("POST", API, "/3.0/campaigns", createCampaign, bodyListAccount),
     route("GET", API, "/3.0/campaigns", listCampaigns, queryListAccount),
     route("GET", API, "/3.0/campaigns/{id}", getCampaign, campaignAccount),

@@ -1,11 +1,12 @@
-// Meta: Graph API pages feed and photos, Instagram containers and media_publish, /me and
-// /me/permissions, and Facebook Login (dialog + code exchange; Meta has no refresh tokens). A page
-// is addressed by its id, an Instagram user by its bare id in the path and "ig:<id>" as account id.
+// Meta: Graph API pages feed and photos, Instagram containers and media_publish, /me,
+// /me/permissions and /me/accounts (the pages a user manages, with their linked Instagram accounts),
+// and Facebook Login (dialog + code exchange; Meta has no refresh tokens). A page is addressed by its
+// id, an Instagram user by its bare id in the path and "ig:<id>" as account id.
 import { graphError, metaErrors } from "../errors/metaErrors.ts"
 import { authorizeEndpoint, type OAuthErrorContext, type OAuthErrorKind, type OAuthSpec, tokenEndpoint } from "../OAuthFlow.ts"
 import { authorizationToken, dedupeKeyOf, paramOf, type SimRequest } from "../SimRequest.ts"
 import { jsonResponse, type SimResponse } from "../SimResponse.ts"
-import type { Post } from "../SimulatorState.ts"
+import type { Account, Post } from "../SimulatorState.ts"
 import { type AccessRequirements, checkAccess } from "./AccessCheck.ts"
 import { callInfo, exactHost, type Handler, type PlatformModule, type RouteContext, route } from "./PlatformModule.ts"
 
@@ -172,6 +173,44 @@ const permissions: Handler = (ctx, template) => {
   })
 }
 
+/** Meta's cursor paging: opaque base64 cursors of the first and last entry; no paging for an empty list. */
+const cursors = (ids: ReadonlyArray<string>): Readonly<Record<string, unknown>> => {
+  const first = ids[0]
+  const last = ids[ids.length - 1]
+  if (first === undefined || last === undefined) return {}
+  const cursor = (id: string): string => Buffer.from(id).toString("base64")
+  return { paging: { cursors: { before: cursor(first), after: cursor(last) } } }
+}
+
+/**
+ * The grant's pages, each with a page token (here the caller's own, valid for every account of the
+ * grant) and the first Instagram account of the grant owned by the page's user. `fields` is
+ * accepted and ignored. Without pages_show_list Meta lists no pages rather than refusing the call.
+ */
+const meAccounts: Handler = (ctx, template) => {
+  const token = tokenOf(ctx.req)
+  const access = checkAccess(ctx.state, "meta", token)
+  if (!access.ok) return metaErrors.denied(access.denial, callInfo(ctx.req, template, undefined))
+  const live = access.grant.accountIds
+    .map((id) => ctx.state.account("meta", id))
+    .filter((account): account is Account => account !== undefined && !account.deleted)
+  const pages = access.grant.scopes.has("pages_show_list") ? live.filter((a) => !a.accountId.startsWith("ig:")) : []
+  const instagram = live.filter((a) => a.accountId.startsWith("ig:"))
+  const data = pages.map((page) => {
+    const linked = instagram.find((ig) => ig.userId === page.userId)
+    return {
+      id: page.accountId,
+      name: page.name,
+      access_token: token,
+      category: "Coffee Shop",
+      category_list: [{ id: "128673187201735", name: "Coffee Shop" }],
+      tasks: ["MANAGE", "CREATE_CONTENT"],
+      ...(linked === undefined ? {} : { instagram_business_account: { id: linked.accountId.slice("ig:".length) } })
+    }
+  })
+  return jsonResponse(200, { data, ...cursors(data.map((page) => page.id)) })
+}
+
 const tokenError = (kind: OAuthErrorKind, context: OAuthErrorContext): SimResponse => {
   if (kind === "invalid_client") return graphError(400, { message: "Error validating client secret.", type: "OAuthException", code: 1 })
   if (kind === "invalid_grant" && context === "code") {
@@ -211,6 +250,7 @@ export const meta: PlatformModule = {
     route("POST", GRAPH, `/${V}/oauth/access_token`, tokenEndpoint(META_OAUTH)),
     route("GET", GRAPH, `/${V}/me`, me),
     route("GET", GRAPH, `/${V}/me/permissions`, permissions),
+    route("GET", GRAPH, `/${V}/me/accounts`, meAccounts),
     route("POST", GRAPH, `/${V}/{id}/feed`, guarded(write(pageOf, "pages_manage_posts"), createFeedPost), pageOf),
     route("GET", GRAPH, `/${V}/{id}/feed`, guarded(read(pageOf), listFeed), pageOf),
     route("POST", GRAPH, `/${V}/{id}/photos`, guarded(write(pageOf, "pages_manage_posts"), createPhoto), pageOf),
