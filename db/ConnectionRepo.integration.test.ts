@@ -240,3 +240,61 @@ describe("ConnectionRepo pause and resume", () => {
     expect(all.find((p) => p.id === b.connection.id)?.heldPosts).toBe(0)
   })
 })
+
+describe("ConnectionRepo reconnect and manual pause", () => {
+  const refreshOf = async (tenantId: string, id: string) => {
+    const token = await repo((r) => r.refreshToken(tenantId, id))
+    return token === undefined ? undefined : Redacted.value(token)
+  }
+
+  it("stores the new grant and resumes in one step, keeping the refresh token when the platform sends none or an empty one", async () => {
+    const { tenantId, connection } = await newConnection({ refresh: "AQX-kept" })
+    await repo((r) => r.autoPause(tenantId, connection.id, "TOKEN_REFRESH_FAILED", "system"))
+    for (const refreshToken of [undefined, Redacted.make(""), Redacted.make("   ")]) {
+      const result = await repo((r) =>
+        r.reconnect(tenantId, connection.id, { tokens: { accessToken: Redacted.make("AQV-new"), ...(refreshToken === undefined ? {} : { refreshToken }) }, partnerUserId: "member-9" }, "member:alice")
+      )
+      expect(result.refreshTokenRotated).toBe(false)
+      expect(await refreshOf(tenantId, connection.id)).toBe("AQX-kept")
+    }
+    expect(Redacted.value((await repo((r) => r.credentials(tenantId, connection.id))).accessToken)).toBe("AQV-new")
+    const after = await repo((r) => r.get(tenantId, connection.id))
+    expect(after).toMatchObject({ status: "active", pauseReason: null, pausedAt: null, partnerUserId: "member-9", healthStatus: "healthy" })
+    const audit = await repo((r) => r.audit(tenantId, connection.id))
+    expect(audit.filter((a) => a.action === "reconnected")).toHaveLength(3)
+    expect(audit.find((a) => a.action === "reconnected")).toMatchObject({
+      actor: "member:alice",
+      details: expect.objectContaining({ previous_status: "attention", previous_reason_code: "TOKEN_REFRESH_FAILED", refresh_token_rotated: false })
+    })
+    expect(JSON.stringify(audit)).not.toMatch(/AQV-new|AQX-kept/)
+  })
+
+  it("replaces the refresh token with a rotated one", async () => {
+    const { tenantId, connection } = await newConnection({ refresh: "AQX-old" })
+    const result = await repo((r) => r.reconnect(tenantId, connection.id, { tokens: { accessToken: Redacted.make("AQV-2"), refreshToken: Redacted.make("AQX-new") } }, "member:alice"))
+    expect(result).toMatchObject({ previousStatus: "active", refreshTokenRotated: true })
+    expect(await refreshOf(tenantId, connection.id)).toBe("AQX-new")
+  })
+
+  it("treats another tenant's connection as missing and changes nothing", async () => {
+    const { tenantId, connection } = await newConnection({ refresh: "AQX-mine" })
+    const before = await storedRow(connection.id)
+    const exit = await repoExit((r) => r.reconnect(crypto.randomUUID(), connection.id, { tokens: { accessToken: Redacted.make("AQV-evil") } }, "member:eve"))
+    expect(failureTag(exit)).toBe("ConnectionNotFound")
+    expect(await storedRow(connection.id)).toEqual(before)
+    expect(tenantId).toBeDefined()
+  })
+
+  it("pauses manually without a taxonomy code, once, and lists the held posts with the connection", async () => {
+    const { tenantId, connection } = await newConnection()
+    expect(await repo((r) => r.pauseManually(tenantId, connection.id, "admin:bob", "brand review"))).toBe(true)
+    expect(await repo((r) => r.pauseManually(tenantId, connection.id, "admin:bob"))).toBe(false)
+    await insertPost(t.db, tenantId, connection.id, { status: "held" })
+    const summary = await repo((r) => r.summary(tenantId, connection.id))
+    expect(summary).toMatchObject({ status: "paused", pauseReason: null, pauseDescription: "brand review", heldPosts: 1 })
+    expect((await repo((r) => r.list(tenantId, { status: "paused" }))).map((c) => c.id)).toEqual([connection.id])
+    expect(await repo((r) => r.list(tenantId, { status: "active" }))).toEqual([])
+    expect(await repo((r) => r.findByAccount(tenantId, "linkedin", connection.partnerAccountId))).toMatchObject({ id: connection.id })
+    expect(await repo((r) => r.findByAccount(crypto.randomUUID(), "linkedin", connection.partnerAccountId))).toBeUndefined()
+  })
+})

@@ -2,12 +2,12 @@
 // after a refresh, and the automatic pause / resume with its audit trail. Every query is scoped by
 // tenant, so another tenant's connection id behaves exactly like a missing one.
 import { Context, Effect, Layer, Redacted, Schema } from "effect"
-import { type Kysely, sql, type Transaction } from "kysely"
+import { type ExpressionBuilder, type Kysely, sql, type Transaction } from "kysely"
 import type { Credentials, TokenSet } from "../core/publish/Connector.ts"
 import { buildPauseReason } from "../core/recovery/PauseReason.ts"
 import type { ErrorCode, Platform } from "../core/taxonomy/Taxonomy.ts"
 import { Database, type DatabaseError } from "./Database.ts"
-import type { ConnectionRow, ConnectionStatus, DatabaseSchema, HealthStatus } from "./DatabaseSchema.ts"
+import type { ConnectionRow, ConnectionStatus, ConnectionsTable, DatabaseSchema, HealthStatus } from "./DatabaseSchema.ts"
 import { TokenCipher, type TokenDecryptError } from "./TokenCipher.ts"
 
 export class ConnectionNotFound extends Schema.TaggedError<ConnectionNotFound>()("ConnectionNotFound", {
@@ -66,6 +66,35 @@ export interface PausedConnection {
   readonly heldPosts: number
 }
 
+export interface ConnectionSummary extends Connection {
+  /** Posts this connection holds while paused, waiting for a resume or a backfill decision. */
+  readonly heldPosts: number
+}
+
+export interface ConnectionFilter {
+  readonly platform?: Platform | undefined
+  readonly status?: ConnectionStatus | undefined
+}
+
+/** What a reconnect brings: the new grant's tokens, and who the partner says granted them. */
+export interface ReconnectInput {
+  readonly tokens: TokenSet
+  readonly partnerUserId?: string | null | undefined
+  readonly displayName?: string | null | undefined
+}
+
+export interface ReconnectResult {
+  readonly previousStatus: ConnectionStatus
+  readonly previousReason: ErrorCode | null
+  readonly refreshTokenRotated: boolean
+}
+
+export interface PausedFilter {
+  readonly tenantId?: string | undefined
+  readonly platform?: Platform | undefined
+  readonly reason?: ErrorCode | undefined
+}
+
 export interface AuditEntry {
   readonly action: string
   readonly details: Record<string, unknown>
@@ -74,6 +103,9 @@ export interface AuditEntry {
 }
 
 const isEmpty = (token: Redacted.Redacted<string>): boolean => Redacted.value(token).trim() === ""
+
+const rotatesRefresh = (tokens: TokenSet): tokens is TokenSet & { readonly refreshToken: Redacted.Redacted<string> } =>
+  tokens.refreshToken !== undefined && !isEmpty(tokens.refreshToken)
 
 const PAUSED_STATUSES: ReadonlyArray<ConnectionStatus> = ["attention", "paused", "revoked"]
 
@@ -154,7 +186,32 @@ export class ConnectionRepo extends Context.Service<
     ) => Effect.Effect<boolean, ConnectionNotFound | DatabaseError>
     /** Back to active from attention, paused or revoked; returns whether anything changed. */
     readonly resume: (tenantId: string, id: string, actor: string) => Effect.Effect<boolean, ConnectionNotFound | DatabaseError>
-    readonly listPaused: (filter?: { readonly tenantId?: string | undefined }) => Effect.Effect<ReadonlyArray<PausedConnection>, DatabaseError>
+    readonly list: (tenantId: string, filter?: ConnectionFilter) => Effect.Effect<ReadonlyArray<ConnectionSummary>, DatabaseError>
+    readonly summary: (tenantId: string, id: string) => Effect.Effect<ConnectionSummary, ConnectionNotFound | DatabaseError>
+    readonly findByAccount: (
+      tenantId: string,
+      platform: Platform,
+      partnerAccountId: string
+    ) => Effect.Effect<Connection | undefined, DatabaseError>
+    /** An administrator's pause (status paused, no taxonomy code); returns whether anything changed. */
+    readonly pauseManually: (
+      tenantId: string,
+      id: string,
+      actor: string,
+      note?: string | undefined
+    ) => Effect.Effect<boolean, ConnectionNotFound | DatabaseError>
+    /**
+     * A reconnect through OAuth, in one transaction: the new tokens (a missing or empty refresh token
+     * keeps the stored one), the partner user, status active with the pause cleared, and its audit row.
+     */
+    readonly reconnect: (
+      tenantId: string,
+      id: string,
+      input: ReconnectInput,
+      actor: string
+    ) => Effect.Effect<ReconnectResult, ConnectionNotFound | DatabaseError>
+    /** Paused connections, oldest pause first; across tenants unless `tenantId` is given (the ops view). */
+    readonly listPaused: (filter?: PausedFilter) => Effect.Effect<ReadonlyArray<PausedConnection>, DatabaseError>
     readonly audit: (tenantId: string, id: string) => Effect.Effect<ReadonlyArray<AuditEntry>, DatabaseError>
   }
 >()("postd/db/ConnectionRepo") {
@@ -246,32 +303,34 @@ export class ConnectionRepo extends Context.Service<
         return row.refresh_token_enc !== null
       })
 
+      // The columns a new token set writes. A refresh token is replaced only by a non-empty new one,
+      // and expiry and scopes only when the partner said them: absent means "as before".
+      const tokenColumns = (tokens: TokenSet) => (eb: ExpressionBuilder<DatabaseSchema, "connections">) => ({
+        access_token_enc: cipher.encrypt(tokens.accessToken),
+        refresh_token_enc: rotatesRefresh(tokens) ? cipher.encrypt(tokens.refreshToken) : eb.ref("refresh_token_enc"),
+        token_expires_at: tokens.expiresAt === undefined ? eb.ref("token_expires_at") : tokens.expiresAt,
+        scopes: tokens.scopes === undefined ? eb.ref("scopes") : [...tokens.scopes],
+        updated_at: sql<Date>`now()`
+      })
+
       const storeTokens = Effect.fn("ConnectionRepo.storeTokens")(function* (
         tenantId: string,
         id: string,
         tokens: TokenSet,
         actor = "system"
       ) {
-        const refresh = tokens.refreshToken
-        const rotated = refresh !== undefined && !isEmpty(refresh)
         const updated = yield* database.use("ConnectionRepo.storeTokens", (db) =>
           db.transaction().execute(async (trx) => {
             const row = await trx
               .updateTable("connections")
-              .set((eb) => ({
-                access_token_enc: cipher.encrypt(tokens.accessToken),
-                refresh_token_enc: rotated ? cipher.encrypt(refresh) : eb.ref("refresh_token_enc"),
-                token_expires_at: tokens.expiresAt === undefined ? eb.ref("token_expires_at") : tokens.expiresAt,
-                scopes: tokens.scopes === undefined ? eb.ref("scopes") : [...tokens.scopes],
-                updated_at: sql<Date>`now()`
-              }))
+              .set(tokenColumns(tokens))
               .where("tenant_id", "=", tenantId)
               .where("id", "=", id)
               .returning(["id", "token_expires_at", "scopes"])
               .executeTakeFirst()
             if (row === undefined) return false
             await audit(trx, { tenantId, connectionId: id }, "tokens_refreshed", actor, {
-              refresh_token_rotated: rotated,
+              refresh_token_rotated: rotatesRefresh(tokens),
               expires_at: row.token_expires_at?.toISOString() ?? null,
               scopes: row.scopes
             })
@@ -279,6 +338,88 @@ export class ConnectionRepo extends Context.Service<
           })
         )
         if (!updated) return yield* notFound(tenantId, id)
+      })
+
+      const reconnect = Effect.fn("ConnectionRepo.reconnect")(function* (
+        tenantId: string,
+        id: string,
+        input: ReconnectInput,
+        actor: string
+      ) {
+        const outcome = yield* database.use("ConnectionRepo.reconnect", (db) =>
+          db.transaction().execute(async (trx) => {
+            const current = await trx
+              .selectFrom("connections")
+              .select(["status", "pause_reason", "partner_user_id", "display_name"])
+              .where("tenant_id", "=", tenantId)
+              .where("id", "=", id)
+              .forUpdate()
+              .executeTakeFirst()
+            if (current === undefined) return undefined
+            const row = await trx
+              .updateTable("connections")
+              .set((eb) => ({
+                ...tokenColumns(input.tokens)(eb),
+                partner_user_id: input.partnerUserId ?? current.partner_user_id,
+                display_name: input.displayName ?? current.display_name,
+                status: "active" as const,
+                health_status: "healthy" as const,
+                pause_reason: null,
+                pause_description: null,
+                paused_at: null
+              }))
+              .where("tenant_id", "=", tenantId)
+              .where("id", "=", id)
+              .returning(["token_expires_at", "scopes"])
+              .executeTakeFirstOrThrow()
+            await audit(trx, { tenantId, connectionId: id }, "reconnected", actor, {
+              previous_status: current.status,
+              previous_reason_code: current.pause_reason,
+              refresh_token_rotated: rotatesRefresh(input.tokens),
+              expires_at: row.token_expires_at?.toISOString() ?? null,
+              scopes: row.scopes
+            })
+            return {
+              previousStatus: current.status,
+              previousReason: current.pause_reason,
+              refreshTokenRotated: rotatesRefresh(input.tokens)
+            } satisfies ReconnectResult
+          })
+        )
+        if (outcome === undefined) return yield* notFound(tenantId, id)
+        return outcome
+      })
+
+      const pauseManually = Effect.fn("ConnectionRepo.pauseManually")(function* (
+        tenantId: string,
+        id: string,
+        actor: string,
+        note?: string
+      ) {
+        const outcome = yield* database.use("ConnectionRepo.pauseManually", (db) =>
+          db.transaction().execute(async (trx) => {
+            const current = await trx
+              .selectFrom("connections")
+              .select(["status"])
+              .where("tenant_id", "=", tenantId)
+              .where("id", "=", id)
+              .forUpdate()
+              .executeTakeFirst()
+            if (current === undefined) return "missing" as const
+            if (current.status !== "active") return "unchanged" as const
+            const description = note ?? "Paused by an administrator."
+            await trx
+              .updateTable("connections")
+              .set({ status: "paused", pause_reason: null, pause_description: description, paused_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+              .where("tenant_id", "=", tenantId)
+              .where("id", "=", id)
+              .execute()
+            await audit(trx, { tenantId, connectionId: id }, "manual_pause", actor, { previous_status: current.status, description })
+            return "changed" as const
+          })
+        )
+        if (outcome === "missing") return yield* notFound(tenantId, id)
+        return outcome === "changed"
       })
 
       const autoPause = Effect.fn("ConnectionRepo.autoPause")(function* (
@@ -355,8 +496,61 @@ export class ConnectionRepo extends Context.Service<
         return outcome === "changed"
       })
 
+      const heldCount = (eb: ExpressionBuilder<DatabaseSchema & { c: ConnectionsTable }, "c">) =>
+        eb
+          .selectFrom("posts as p")
+          .select((inner) => inner.fn.countAll<string>().as("n"))
+          .whereRef("p.connection_id", "=", "c.id")
+          .whereRef("p.tenant_id", "=", "c.tenant_id")
+          .where("p.status", "=", "held")
+          .as("held_posts")
+
+      const summaries = (tenantId: string, filter: ConnectionFilter & { readonly id?: string }) =>
+        database.use("ConnectionRepo.list", (db) => {
+          let query = db
+            .selectFrom("connections as c")
+            .select(CONNECTION_COLUMNS.map((column) => `c.${column}` as const))
+            .select((eb) => [heldCount(eb)])
+            .where("c.tenant_id", "=", tenantId)
+          if (filter.id !== undefined) query = query.where("c.id", "=", filter.id)
+          if (filter.platform !== undefined) query = query.where("c.platform", "=", filter.platform)
+          if (filter.status !== undefined) query = query.where("c.status", "=", filter.status)
+          return query.orderBy("c.created_at", "asc").orderBy("c.id", "asc").execute()
+        }).pipe(
+          Effect.map((rows) =>
+            rows.map(({ held_posts, ...row }): ConnectionSummary => ({ ...toConnection(row), heldPosts: Number(held_posts ?? 0) }))
+          )
+        )
+
+      const list = Effect.fn("ConnectionRepo.list")(function* (tenantId: string, filter: ConnectionFilter = {}) {
+        return yield* summaries(tenantId, filter)
+      })
+
+      const summary = Effect.fn("ConnectionRepo.summary")(function* (tenantId: string, id: string) {
+        const [found] = yield* summaries(tenantId, { id })
+        if (found === undefined) return yield* notFound(tenantId, id)
+        return found
+      })
+
+      const findByAccount = Effect.fn("ConnectionRepo.findByAccount")(function* (
+        tenantId: string,
+        platform: Platform,
+        partnerAccountId: string
+      ) {
+        const row = yield* database.use("ConnectionRepo.findByAccount", (db) =>
+          db
+            .selectFrom("connections")
+            .select(CONNECTION_COLUMNS)
+            .where("tenant_id", "=", tenantId)
+            .where("platform", "=", platform)
+            .where("partner_account_id", "=", partnerAccountId)
+            .executeTakeFirst()
+        )
+        return row === undefined ? undefined : toConnection(row)
+      })
+
       const listPaused = Effect.fn("ConnectionRepo.listPaused")(function* (
-        filter: { readonly tenantId?: string | undefined } = {}
+        filter: PausedFilter = {}
       ) {
         const rows = yield* database.use("ConnectionRepo.listPaused", (db) => {
           let query = db
@@ -369,18 +563,14 @@ export class ConnectionRepo extends Context.Service<
               "c.pause_reason",
               "c.pause_description",
               "c.paused_at",
-              eb
-                .selectFrom("posts as p")
-                .select((inner) => inner.fn.countAll<string>().as("n"))
-                .whereRef("p.connection_id", "=", "c.id")
-                .whereRef("p.tenant_id", "=", "c.tenant_id")
-                .where("p.status", "=", "held")
-                .as("held_posts")
+              heldCount(eb)
             ])
             .where("c.status", "in", PAUSED_STATUSES)
             .orderBy("c.paused_at", "asc")
             .orderBy("c.id", "asc")
           if (filter.tenantId !== undefined) query = query.where("c.tenant_id", "=", filter.tenantId)
+          if (filter.platform !== undefined) query = query.where("c.platform", "=", filter.platform)
+          if (filter.reason !== undefined) query = query.where("c.pause_reason", "=", filter.reason)
           return query.execute()
         })
         return rows.map(
@@ -417,6 +607,11 @@ export class ConnectionRepo extends Context.Service<
         refreshToken,
         hasRefreshToken,
         storeTokens,
+        reconnect,
+        pauseManually,
+        list,
+        summary,
+        findByAccount,
         autoPause,
         resume,
         listPaused,

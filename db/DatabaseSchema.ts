@@ -90,6 +90,8 @@ export interface PostsTable {
   /** True when the partner post was found by reconciliation rather than created by our last call. */
   reconciled: ColumnType<boolean, boolean | undefined, boolean>
   skipped_reason: string | null
+  /** When the post was last held (its connection paused); a backfill's window is about this. */
+  held_at: Timestamp | null
   created_at: CreatedAt
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
@@ -126,6 +128,8 @@ export interface DlqEntriesTable {
   created_at: CreatedAt
   resolved_at: Timestamp | null
   resolution: string | null
+  /** Who resolved it: the operator's subject, or `system` when a replay published the post. */
+  resolved_by: string | null
   /** A reference into the runbooks, e.g. `docs/runbooks/partner-errors.md#auth_expired`. */
   runbook: string
   replayed_at: Timestamp | null
@@ -148,6 +152,41 @@ export interface CircuitBreakersTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 
+export type OAuthPurpose = "connect" | "reconnect"
+
+export interface OAuthStateUsesTable {
+  state_id: string
+  tenant_id: string
+  platform: Platform
+  purpose: OAuthPurpose
+  connection_id: string | null
+  actor: string
+  outcome: string | null
+  used_at: CreatedAt
+  expires_at: Timestamp
+}
+
+export type BackfillStatus = "offered" | "accepted" | "declined" | "completed"
+
+export interface BackfillOffersTable {
+  id: Generated<string>
+  tenant_id: string
+  connection_id: string
+  failed_after: Timestamp
+  missed_count: number
+  estimated_duration_ms: number
+  max_lateness_ms: number
+  status: ColumnType<BackfillStatus, BackfillStatus | undefined, BackfillStatus>
+  requested_by: string
+  decided_by: string | null
+  decided_at: Timestamp | null
+  job_id: string | null
+  released_count: ColumnType<number, number | undefined, number>
+  skipped_count: ColumnType<number, number | undefined, number>
+  completed_at: Timestamp | null
+  created_at: CreatedAt
+}
+
 export interface DatabaseSchema {
   tenants: TenantsTable
   connections: ConnectionsTable
@@ -157,6 +196,8 @@ export interface DatabaseSchema {
   dlq_entries: DlqEntriesTable
   rate_limit_buckets: RateLimitBucketsTable
   circuit_breakers: CircuitBreakersTable
+  oauth_state_uses: OAuthStateUsesTable
+  backfill_offers: BackfillOffersTable
 }
 
 export type TenantRow = Selectable<TenantsTable>
@@ -175,3 +216,4 @@ export type DlqEntryRow = Selectable<DlqEntriesTable>
 export type NewDlqEntry = Insertable<DlqEntriesTable>
 export type RateLimitBucketRow = Selectable<RateLimitBucketsTable>
 export type CircuitBreakerRow = Selectable<CircuitBreakersTable>
+export type BackfillOfferRow = Selectable<BackfillOffersTable>

@@ -109,7 +109,7 @@ describe("DlqRepo.list", () => {
     const auth = await dlq((r) => r.add(entry(tenantId, { platform: "linkedin", errorCode: "TOKEN_REFRESH_FAILED" })))
     const maxed = await dlq((r) => r.add(entry(tenantId, { errorCode: "TIMEOUT", reasonCode: "MAX_RETRIES", retryCount: 3 })))
     await dlq((r) => r.add(entry(other)))
-    await dlq((r) => r.resolve(auth.id, "customer reconnected"))
+    await dlq((r) => r.resolve(auth.id, "customer reconnected", "ops:alice"))
     const ids = async (filter: Parameters<DlqRepo["Service"]["list"]>[0]) =>
       (await dlq((r) => r.list({ tenantId, ...filter }))).entries.map((e) => e.id)
     expect(await ids({})).toEqual([maxed.id, auth.id, media.id])
@@ -159,12 +159,39 @@ describe("DlqRepo.list", () => {
 })
 
 describe("DlqRepo operator actions", () => {
-  it("resolves once: the first resolution stands", async () => {
+  it("resolves once, recording who and why: the first resolution stands", async () => {
     const tenantId = await insertTenant(t.db)
     const added = await dlq((r) => r.add(entry(tenantId)))
-    expect(await dlq((r) => r.resolve(added.id, "media replaced, replayed"))).toBe(true)
-    expect(await dlq((r) => r.resolve(added.id, "second opinion"))).toBe(false)
-    expect(await dlq((r) => r.get(added.id))).toMatchObject({ resolution: "media replaced, replayed", resolvedAt: expect.any(Date) })
+    expect((await dlq((r) => r.resolve(added.id, "media replaced, replayed", "ops:alice"))).resolved).toBe(true)
+    const second = await dlq((r) => r.resolve(added.id, "second opinion", "ops:bob"))
+    expect(second.resolved).toBe(false)
+    expect(second.entry).toMatchObject({ resolution: "media replaced, replayed", resolvedBy: "ops:alice" })
+    expect(await dlq((r) => r.get(added.id))).toMatchObject({
+      resolution: "media replaced, replayed",
+      resolvedBy: "ops:alice",
+      resolvedAt: expect.any(Date)
+    })
+  })
+
+  it("resolves per tenant when asked: another tenant's entry is not found and stays open", async () => {
+    const tenantId = await insertTenant(t.db)
+    const added = await dlq((r) => r.add(entry(tenantId)))
+    expect(failureTag(await dlqExit((r) => r.resolve(added.id, "x", "admin:eve", crypto.randomUUID())))).toBe("DlqEntryNotFound")
+    expect((await dlq((r) => r.get(added.id))).resolvedAt).toBeNull()
+  })
+
+  it("resolves a replayed post's open entries once it is published, and leaves entries never replayed open", async () => {
+    const tenantId = await insertTenant(t.db)
+    const connectionId = await insertConnection(t.db, tenantId)
+    const postId = await insertPost(t.db, tenantId, connectionId)
+    const replayed = await dlq((r) => r.add(entry(tenantId, { postId, connectionId })))
+    await dlq((r) => r.markReplayed(replayed.id))
+    const otherPost = await insertPost(t.db, tenantId, connectionId)
+    const untouched = await dlq((r) => r.add(entry(tenantId, { postId: otherPost, connectionId })))
+    expect(await dlq((r) => r.resolveForPost(postId, "published after replay"))).toBe(1)
+    expect(await dlq((r) => r.get(replayed.id))).toMatchObject({ resolvedBy: "system", resolution: "published after replay" })
+    expect(await dlq((r) => r.resolveForPost(otherPost, "published"))).toBe(0)
+    expect((await dlq((r) => r.get(untouched.id))).resolvedAt).toBeNull()
   })
 
   it("counts replays", async () => {
@@ -180,7 +207,7 @@ describe("DlqRepo operator actions", () => {
     const added = await dlq((r) => r.add(entry(tenantId)))
     const missing = crypto.randomUUID()
     expect(failureTag(await dlqExit((r) => r.get(missing)))).toBe("DlqEntryNotFound")
-    expect(failureTag(await dlqExit((r) => r.resolve(missing, "x")))).toBe("DlqEntryNotFound")
+    expect(failureTag(await dlqExit((r) => r.resolve(missing, "x", "ops:alice")))).toBe("DlqEntryNotFound")
     expect(failureTag(await dlqExit((r) => r.markReplayed(missing)))).toBe("DlqEntryNotFound")
     expect(failureTag(await dlqExit((r) => r.get(added.id, crypto.randomUUID())))).toBe("DlqEntryNotFound")
     expect((await dlq((r) => r.get(added.id, tenantId))).id).toBe(added.id)

@@ -6,6 +6,7 @@ import { sql } from "kysely"
 import { type ErrorAction, type ErrorCode, type Platform, TAXONOMY } from "../core/taxonomy/Taxonomy.ts"
 import { Database, type DatabaseError } from "./Database.ts"
 import type { DlqEntryRow, DlqJobAction, DlqReasonCode } from "./DatabaseSchema.ts"
+import { before, decodeCursor, encodeCursor, exactTime } from "./KeysetCursor.ts"
 
 export class DlqEntryNotFound extends Schema.TaggedError<DlqEntryNotFound>()("DlqEntryNotFound", {
   id: Schema.String
@@ -54,6 +55,7 @@ export interface DlqEntry {
   readonly createdAt: Date
   readonly resolvedAt: Date | null
   readonly resolution: string | null
+  readonly resolvedBy: string | null
   readonly runbook: string
   readonly replayedAt: Date | null
   readonly replayCount: number
@@ -114,23 +116,13 @@ const toEntry = (row: DlqEntryRow): DlqEntry => ({
   createdAt: row.created_at,
   resolvedAt: row.resolved_at,
   resolution: row.resolution,
+  resolvedBy: row.resolved_by,
   runbook: row.runbook,
   replayedAt: row.replayed_at,
   replayCount: row.replay_count
 })
 
-// The cursor carries created_at at full microsecond precision (a JS Date would drop it and skip or
-// repeat rows) plus the id that breaks ties.
-const CursorJson = Schema.fromJsonString(Schema.Struct({ at: Schema.String, id: Schema.String }))
-const encodeCursor = (at: string, id: string): string => Buffer.from(JSON.stringify({ at, id })).toString("base64url")
-const decodeCursor = (cursor: string) =>
-  Schema.decodeUnknownEffect(CursorJson)(Buffer.from(cursor, "base64url").toString("utf8")).pipe(
-    Effect.filterOrFail(
-      (c) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(c.at) && /^[0-9a-f-]{36}$/.test(c.id),
-      () => new DlqCursorInvalid({ message: "cursor does not come from a DLQ listing" })
-    ),
-    Effect.mapError(() => new DlqCursorInvalid({ message: "cursor does not come from a DLQ listing" }))
-  )
+const cursorInvalid = () => new DlqCursorInvalid({ message: "cursor does not come from a DLQ listing" })
 
 export class DlqRepo extends Context.Service<
   DlqRepo,
@@ -140,8 +132,18 @@ export class DlqRepo extends Context.Service<
     readonly list: (filter?: DlqFilter) => Effect.Effect<DlqPage, DlqCursorInvalid | DatabaseError>
     /** By id; with `tenantId`, another tenant's entry is not found. */
     readonly get: (id: string, tenantId?: string) => Effect.Effect<DlqEntry, DlqEntryNotFound | DatabaseError>
-    /** Returns false when it was already resolved (the first resolution stands). */
-    readonly resolve: (id: string, resolution: string) => Effect.Effect<boolean, DlqEntryNotFound | DatabaseError>
+    /**
+     * Records who resolved the entry and why. With `tenantId`, another tenant's entry is not found.
+     * Returns the entry and whether this call resolved it: the first resolution stands.
+     */
+    readonly resolve: (
+      id: string,
+      resolution: string,
+      resolvedBy: string,
+      tenantId?: string
+    ) => Effect.Effect<{ readonly entry: DlqEntry; readonly resolved: boolean }, DlqEntryNotFound | DatabaseError>
+    /** A replayed post was published: its open entries are resolved by the system. Returns how many. */
+    readonly resolveForPost: (postId: string, resolution: string) => Effect.Effect<number, DatabaseError>
     /** Counts a replay; the entry stays open until an operator resolves it or the replay succeeds. */
     readonly markReplayed: (id: string) => Effect.Effect<DlqEntry, DlqEntryNotFound | DatabaseError>
   }
@@ -180,19 +182,19 @@ export class DlqRepo extends Context.Service<
 
       const list = Effect.fn("DlqRepo.list")(function* (filter: DlqFilter = {}) {
         const limit = Math.min(500, Math.max(1, Math.trunc(filter.limit ?? 50)))
-        const after = filter.cursor === undefined ? undefined : yield* decodeCursor(filter.cursor)
+        const after = filter.cursor === undefined ? undefined : yield* decodeCursor(filter.cursor, cursorInvalid)
         const rows = yield* database.use("DlqRepo.list", (db) => {
           let query = db
             .selectFrom("dlq_entries")
             .selectAll()
-            .select(sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as("created_at_exact"))
+            .select(exactTime("created_at").as("created_at_exact"))
           if (filter.tenantId !== undefined) query = query.where("tenant_id", "=", filter.tenantId)
           if (filter.platform !== undefined) query = query.where("platform", "=", filter.platform)
           if (filter.code !== undefined) query = query.where("error_code", "=", filter.code)
           if (filter.reason !== undefined) query = query.where("reason_code", "=", filter.reason)
           if (filter.resolved !== undefined) query = query.where("resolved_at", filter.resolved ? "is not" : "is", null)
           if (after !== undefined) {
-            query = query.where(sql<boolean>`(created_at, id) < (${after.at}::timestamptz, ${after.id}::uuid)`)
+            query = query.where(before("created_at", after))
           }
           return query.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit + 1).execute()
         })
@@ -200,7 +202,7 @@ export class DlqRepo extends Context.Service<
         const last = page[page.length - 1]
         return {
           entries: page.map(({ created_at_exact: _, ...row }) => toEntry(row)),
-          ...(rows.length > limit && last !== undefined ? { nextCursor: encodeCursor(last.created_at_exact, last.id) } : {})
+          ...(rows.length > limit && last !== undefined ? { nextCursor: encodeCursor({ at: last.created_at_exact, id: last.id }) } : {})
         } satisfies DlqPage
       })
 
@@ -214,19 +216,31 @@ export class DlqRepo extends Context.Service<
         return toEntry(row)
       })
 
-      const resolve = Effect.fn("DlqRepo.resolve")(function* (id: string, resolution: string) {
-        const updated = yield* database.use("DlqRepo.resolve", (db) =>
-          db
+      const resolve = Effect.fn("DlqRepo.resolve")(function* (id: string, resolution: string, resolvedBy: string, tenantId?: string) {
+        const updated = yield* database.use("DlqRepo.resolve", (db) => {
+          let query = db
             .updateTable("dlq_entries")
-            .set({ resolved_at: sql<Date>`now()`, resolution })
+            .set({ resolved_at: sql<Date>`now()`, resolution, resolved_by: resolvedBy })
             .where("id", "=", id)
             .where("resolved_at", "is", null)
-            .returning("id")
+          if (tenantId !== undefined) query = query.where("tenant_id", "=", tenantId)
+          return query.returningAll().executeTakeFirst()
+        })
+        if (updated !== undefined) return { entry: toEntry(updated), resolved: true }
+        return { entry: yield* get(id, tenantId), resolved: false }
+      })
+
+      const resolveForPost = Effect.fn("DlqRepo.resolveForPost")(function* (postId: string, resolution: string) {
+        const result = yield* database.use("DlqRepo.resolveForPost", (db) =>
+          db
+            .updateTable("dlq_entries")
+            .set({ resolved_at: sql<Date>`now()`, resolution, resolved_by: "system" })
+            .where("post_id", "=", postId)
+            .where("resolved_at", "is", null)
+            .where("replay_count", ">", 0)
             .executeTakeFirst()
         )
-        if (updated !== undefined) return true
-        yield* get(id)
-        return false
+        return Number(result.numUpdatedRows)
       })
 
       const markReplayed = Effect.fn("DlqRepo.markReplayed")(function* (id: string) {
@@ -242,7 +256,7 @@ export class DlqRepo extends Context.Service<
         return toEntry(row)
       })
 
-      return DlqRepo.of({ add, list, get, resolve, markReplayed })
+      return DlqRepo.of({ add, list, get, resolve, resolveForPost, markReplayed })
     })
   )
 }

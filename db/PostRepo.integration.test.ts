@@ -1,4 +1,5 @@
 import { Effect, Exit, Layer, ManagedRuntime } from "effect"
+import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { databaseLayer, insertConnection, insertPost, insertTenant } from "../test/db/fixtures.ts"
 import { createTestDatabase, type TestDatabase } from "../test/db/testDatabase.ts"
@@ -236,5 +237,59 @@ describe("PublishAttemptRepo", () => {
       [2, "retry_scheduled", "TIMEOUT", 3000],
       [3, "reconciled", null, null]
     ])
+  })
+})
+
+describe("PostRepo listing and backfill transitions", () => {
+  it("pages a tenant's posts newest scheduled first without skipping or repeating, ties included (property)", async () => {
+    const { tenantId, connectionId } = await setup()
+    const other = await setup()
+    await insertPost(t.db, other.tenantId, other.connectionId)
+    const tie = new Date("2026-12-01T10:00:00.000Z")
+    for (let i = 0; i < 17; i++) {
+      await insertPost(t.db, tenantId, connectionId, { scheduledAt: i < 9 ? tie : new Date(tie.getTime() + i * 1_000) })
+    }
+    const everything = (await posts((r) => r.list(tenantId, { limit: 200 }))).posts.map((p) => p.id)
+    expect(everything).toHaveLength(17)
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 18 }), async (limit) => {
+        const seen: Array<string> = []
+        let cursor: string | undefined
+        for (;;) {
+          const page = await posts((r) => r.list(tenantId, { limit, cursor }))
+          seen.push(...page.posts.map((p) => p.id))
+          if (page.nextCursor === undefined) break
+          cursor = page.nextCursor
+        }
+        expect(seen).toEqual(everything)
+      }),
+      { numRuns: 10 }
+    )
+    expect(failureTag(await postsExit((r) => r.list(tenantId, { cursor: "garbage" })))).toBe("PostCursorInvalid")
+  })
+
+  it("releases or skips a held post once, only while it is held, and keeps when it was held", async () => {
+    const { tenantId, connectionId } = await setup()
+    const held = [await insertPost(t.db, tenantId, connectionId), await insertPost(t.db, tenantId, connectionId)]
+    for (const id of held) expect(await posts((r) => r.markHeld(id))).toBe(true)
+    const listed = await posts((r) => r.heldOf(tenantId, connectionId))
+    expect(listed.map((p) => p.id).sort()).toEqual([...held].sort())
+    for (const p of listed) expect(p.heldAt.getTime()).toBeGreaterThan(Date.now() - 60_000)
+    expect(await posts((r) => r.heldOf(tenantId, connectionId, new Date(Date.now() + 60_000)))).toEqual([])
+    const [first = "", second = ""] = held
+    expect(await posts((r) => r.releaseOne(t.db, tenantId, first))).toBe(true)
+    expect(await posts((r) => r.releaseOne(t.db, tenantId, first))).toBe(false)
+    expect(await posts((r) => r.skipHeld(t.db, tenantId, first, "too late"))).toBe(false)
+    expect(await posts((r) => r.skipHeld(t.db, crypto.randomUUID(), second, "not yours"))).toBe(false)
+    expect(await posts((r) => r.skipHeld(t.db, tenantId, second, "too late"))).toBe(true)
+    expect(await posts((r) => r.get(tenantId, second))).toMatchObject({ status: "skipped", skippedReason: "too late" })
+    expect(await posts((r) => r.get(tenantId, first))).toMatchObject({ status: "scheduled" })
+  })
+
+  it("refuses a second post with the same dedupe key as DuplicatePost", async () => {
+    const { tenantId, connectionId } = await setup()
+    await posts((r) => r.insert(t.db, input(tenantId, connectionId, { dedupeKey: `${tenantId}:campaign-1` })))
+    const exit = await postsExit((r) => r.insert(t.db, input(tenantId, connectionId, { dedupeKey: `${tenantId}:campaign-1` })))
+    expect(failureTag(exit)).toBe("DuplicatePost")
   })
 })

@@ -8,9 +8,15 @@ import type { PostContent, PostFormat } from "../core/publish/Connector.ts"
 import type { ErrorCode, Platform } from "../core/taxonomy/Taxonomy.ts"
 import { Database, DatabaseError } from "./Database.ts"
 import type { ConnectionStatus, DatabaseSchema, PostRow, PostStatus } from "./DatabaseSchema.ts"
+import { before, decodeCursor, encodeCursor, exactTime } from "./KeysetCursor.ts"
 
 export class PostNotFound extends Schema.TaggedError<PostNotFound>()("PostNotFound", {
   postId: Schema.String
+}) {}
+
+/** Another post of the tenant already has this dedupe key: scheduling it again would post it twice. */
+export class DuplicatePost extends Schema.TaggedError<DuplicatePost>()("DuplicatePost", {
+  dedupeKey: Schema.String
 }) {}
 
 /** The post is in a state the transition does not start from (already published, dead-lettered …). */
@@ -41,6 +47,7 @@ export interface Post {
   readonly publishedAt: Date | null
   readonly reconciled: boolean
   readonly skippedReason: string | null
+  readonly heldAt: Date | null
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -73,6 +80,32 @@ export interface PublishIntent {
   readonly wasIntended: boolean
 }
 
+export interface PostFilter {
+  readonly connectionId?: string | undefined
+  readonly status?: PostStatus | undefined
+  /** `nextCursor` of the previous page. */
+  readonly cursor?: string | undefined
+  /** 1–200, default 50. */
+  readonly limit?: number | undefined
+}
+
+export interface PostPage {
+  readonly posts: ReadonlyArray<Post>
+  /** Absent on the last page. */
+  readonly nextCursor?: string | undefined
+}
+
+/** A held post as the backfill sees it. */
+export interface HeldPost {
+  readonly id: string
+  readonly scheduledAt: Date
+  readonly heldAt: Date
+}
+
+export class PostCursorInvalid extends Schema.TaggedError<PostCursorInvalid>()("PostCursorInvalid", {
+  message: Schema.String
+}) {}
+
 const toPost = (row: PostRow): Post => ({
   id: row.id,
   tenantId: row.tenant_id,
@@ -94,6 +127,7 @@ const toPost = (row: PostRow): Post => ({
   publishedAt: row.published_at,
   reconciled: row.reconciled,
   skippedReason: row.skipped_reason,
+  heldAt: row.held_at,
   createdAt: row.created_at,
   updatedAt: row.updated_at
 })
@@ -101,6 +135,9 @@ const toPost = (row: PostRow): Post => ({
 /** States a publish attempt may start from; the rest are final (or `held`, released by resume only). */
 const IN_FLIGHT: ReadonlyArray<PostStatus> = ["scheduled", "publishing"]
 const PUBLISHABLE: ReadonlyArray<PostStatus> = ["scheduled", "publishing", "held"]
+
+const isUniqueViolation = (e: unknown, constraint: string): boolean =>
+  e instanceof Error && "code" in e && e.code === "23505" && "constraint" in e && e.constraint === constraint
 
 const dbError = (operation: string) => (e: unknown) =>
   new DatabaseError({ operation, message: e instanceof Error ? e.message : String(e) })
@@ -112,7 +149,7 @@ export class PostRepo extends Context.Service<
     readonly insert: (
       trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
       post: NewPostInput
-    ) => Effect.Effect<Post, DatabaseError>
+    ) => Effect.Effect<Post, DuplicatePost | DatabaseError>
     readonly get: (tenantId: string, id: string) => Effect.Effect<Post, PostNotFound | DatabaseError>
     /** Undefined when the post is gone (or another tenant's): the job has nothing to do. */
     readonly getForPublish: (tenantId: string, id: string) => Effect.Effect<PostForPublish | undefined, DatabaseError>
@@ -138,6 +175,23 @@ export class PostRepo extends Context.Service<
       connectionId: string
     ) => Effect.Effect<ReadonlyArray<string>, DatabaseError>
     readonly listHeld: (connectionId: string) => Effect.Effect<ReadonlyArray<Post>, DatabaseError>
+    /** The tenant's posts, newest scheduled first, keyset-paginated. */
+    readonly list: (tenantId: string, filter?: PostFilter) => Effect.Effect<PostPage, PostCursorInvalid | DatabaseError>
+    /** Held posts of one connection in schedule order, optionally only those held at or after `from`. */
+    readonly heldOf: (tenantId: string, connectionId: string, from?: Date) => Effect.Effect<ReadonlyArray<HeldPost>, DatabaseError>
+    /** held → scheduled for one post, in the caller's transaction; false when it is no longer held. */
+    readonly releaseOne: (
+      trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
+      tenantId: string,
+      id: string
+    ) => Effect.Effect<boolean, DatabaseError>
+    /** held → skipped with a reason, in the caller's transaction; false when it is no longer held. */
+    readonly skipHeld: (
+      trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
+      tenantId: string,
+      id: string,
+      reason: string
+    ) => Effect.Effect<boolean, DatabaseError>
     /**
      * dead_lettered → scheduled with a fresh retry budget, in the caller's transaction (the replay's
      * job commits with it). The dedupe key and the first intent time stay, so the replay reconciles
@@ -178,7 +232,10 @@ export class PostRepo extends Context.Service<
               })
               .returningAll()
               .executeTakeFirstOrThrow(),
-          catch: dbError("PostRepo.insert")
+          catch: (e) =>
+            post.dedupeKey !== undefined && isUniqueViolation(e, "posts_dedupe_key_key")
+              ? new DuplicatePost({ dedupeKey: post.dedupeKey })
+              : dbError("PostRepo.insert")(e)
         })
         return toPost(row)
       })
@@ -283,7 +340,7 @@ export class PostRepo extends Context.Service<
           return result.numUpdatedRows > 0n
         })
 
-      const markHeld = transition("PostRepo.markHeld", IN_FLIGHT, { status: "held", updated_at: sql<Date>`now()` })
+      const markHeld = transition("PostRepo.markHeld", IN_FLIGHT, { status: "held", held_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
 
       const markDeadLettered = (id: string, code: ErrorCode) =>
         transition("PostRepo.markDeadLettered", PUBLISHABLE, {
@@ -365,7 +422,74 @@ export class PostRepo extends Context.Service<
         return rows.map(toPost)
       })
 
+
+      const cursorInvalid = () => new PostCursorInvalid({ message: "cursor does not come from a posts listing" })
+
+      const list = Effect.fn("PostRepo.list")(function* (tenantId: string, filter: PostFilter = {}) {
+        const limit = Math.min(200, Math.max(1, Math.trunc(filter.limit ?? 50)))
+        const after = filter.cursor === undefined ? undefined : yield* decodeCursor(filter.cursor, cursorInvalid)
+        const rows = yield* database.use("PostRepo.list", (db) => {
+          let query = db
+            .selectFrom("posts")
+            .selectAll()
+            .select(exactTime("scheduled_at").as("scheduled_at_exact"))
+            .where("tenant_id", "=", tenantId)
+          if (filter.connectionId !== undefined) query = query.where("connection_id", "=", filter.connectionId)
+          if (filter.status !== undefined) query = query.where("status", "=", filter.status)
+          if (after !== undefined) query = query.where(before("scheduled_at", after))
+          return query.orderBy("scheduled_at", "desc").orderBy("id", "desc").limit(limit + 1).execute()
+        })
+        const page = rows.slice(0, limit)
+        const last = page[page.length - 1]
+        return {
+          posts: page.map(({ scheduled_at_exact: _, ...row }) => toPost(row)),
+          ...(rows.length > limit && last !== undefined ? { nextCursor: encodeCursor({ at: last.scheduled_at_exact, id: last.id }) } : {})
+        } satisfies PostPage
+      })
+
+      const heldOf = Effect.fn("PostRepo.heldOf")(function* (tenantId: string, connectionId: string, from?: Date) {
+        const rows = yield* database.use("PostRepo.heldOf", (db) => {
+          let query = db
+            .selectFrom("posts")
+            .select(["id", "scheduled_at", "held_at", "updated_at"])
+            .where("tenant_id", "=", tenantId)
+            .where("connection_id", "=", connectionId)
+            .where("status", "=", "held")
+          if (from !== undefined) query = query.where(sql<boolean>`coalesce(held_at, updated_at) >= ${from}`)
+          return query.orderBy("scheduled_at", "asc").orderBy("id", "asc").execute()
+        })
+        return rows.map((r): HeldPost => ({ id: r.id, scheduledAt: r.scheduled_at, heldAt: r.held_at ?? r.updated_at }))
+      })
+
+      const heldTransition = (operation: string) =>
+        (trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>, tenantId: string, id: string, set: UpdateObject<DatabaseSchema, "posts">) =>
+          Effect.tryPromise({
+            try: () =>
+              trx
+                .updateTable("posts")
+                .set(set)
+                .where("tenant_id", "=", tenantId)
+                .where("id", "=", id)
+                .where("status", "=", "held")
+                .executeTakeFirst(),
+            catch: dbError(operation)
+          }).pipe(
+            Effect.map((result) => result.numUpdatedRows > 0n),
+            Effect.withSpan(operation)
+          )
+
+      const release = heldTransition("PostRepo.releaseOne")
+      const skip = heldTransition("PostRepo.skipHeld")
+      const releaseOne = (trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>, tenantId: string, id: string) =>
+        release(trx, tenantId, id, { status: "scheduled", updated_at: sql<Date>`now()` })
+      const skipHeld = (trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>, tenantId: string, id: string, reason: string) =>
+        skip(trx, tenantId, id, { status: "skipped", skipped_reason: reason, updated_at: sql<Date>`now()` })
+
       return PostRepo.of({
+        list,
+        heldOf,
+        releaseOne,
+        skipHeld,
         insert,
         get,
         getForPublish,

@@ -31,6 +31,8 @@ export class RateLimiter extends Context.Service<
      * `clock_timestamp()` (one clock for every worker) unless `at` is given (tests, replays).
      */
     readonly take: (tenantId: string, platform: Platform, at?: Date) => Effect.Effect<RateDecision, DatabaseError>
+    /** Tokens the tenant's bucket holds now, without taking one (a full bucket when none exists yet). */
+    readonly peek: (tenantId: string, platform: Platform) => Effect.Effect<number, DatabaseError>
   }
 >()("postd/db/RateLimiter") {
   static readonly make = (limits: RateLimits) =>
@@ -80,7 +82,18 @@ export class RateLimiter extends Context.Service<
         return { allowed: false, retryAfterMs: retryAfterMs(limits[platform], tokens) } as const
       })
 
-      return RateLimiter.of({ limits, take })
+      const peek = Effect.fn("RateLimiter.peek")(function* (tenantId: string, platform: Platform) {
+        const result = yield* database.use("RateLimiter.peek", (db) =>
+          sql<{ tokens: number; refilled_at: Date; now: Date }>`
+            select tokens, refilled_at, clock_timestamp() as now from rate_limit_buckets
+             where tenant_id = ${tenantId}::uuid and platform = ${platform}`.execute(db)
+        )
+        const row = result.rows[0]
+        if (row === undefined) return limits[platform].burst
+        return available(limits[platform], { tokens: row.tokens, refilledAtMs: row.refilled_at.getTime() }, row.now.getTime())
+      })
+
+      return RateLimiter.of({ limits, take, peek })
     })
 
   /** Limits from `RATE_LIMITS` (`meta=100/200,linkedin=50/100`: per minute / burst) over the spec's defaults. */

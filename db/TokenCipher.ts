@@ -2,9 +2,9 @@
 // every envelope so keys can rotate (the first configured key encrypts, every configured key decrypts).
 // Envelope: `v1.<keyId>.<iv>.<tag>.<ciphertext>`, each binary part base64url; `v1.<keyId>` is bound as AAD.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
-import { mkdir, readFile, writeFile } from "node:fs/promises"
-import path from "node:path"
-import { Config, Context, Effect, Layer, Option, Redacted, Result, Schema, SchemaIssue } from "effect"
+import { Config, Context, Effect, Layer, Option, Redacted, Result, Schema } from "effect"
+import { configError } from "../core/config/ConfigError.ts"
+import { developmentSecret } from "./DevelopmentSecret.ts"
 
 const VERSION = "v1"
 const KEY_BYTES = 32
@@ -93,40 +93,14 @@ export const openWith = (keyring: Keyring, envelope: string): Result.Result<Reda
   })
 }
 
-const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e))
-
-const configError = (message: string) =>
-  new Config.ConfigError(new Schema.SchemaError(new SchemaIssue.InvalidValue({ message })))
-
-/**
- * The development key under DATA_DIR: created once (mode 0600, exclusive create so two processes
- * starting together agree on one key), then reused so tokens survive restarts.
- */
+/** The development key under DATA_DIR, made on the first start and reused (see DevelopmentSecret.ts). */
 const developmentKeyring = Effect.fn("TokenCipher.developmentKeyring")(function* (dataDir: string) {
-  const file = path.resolve(dataDir, DEV_KEY_FILE)
-  const line = `dev:${randomBytes(KEY_BYTES).toString("base64")}\n`
-  const created = yield* Effect.tryPromise({
-    try: async () => {
-      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
-      return writeFile(file, line, { mode: 0o600, flag: "wx" }).then(
-        () => true,
-        (e: unknown) => {
-          if (e instanceof Error && "code" in e && e.code === "EEXIST") return false
-          throw e
-        }
-      )
-    },
-    catch: (e) => configError(`cannot create the development token key at ${file}: ${describe(e)}`)
-  })
-  const text = yield* Effect.tryPromise({
-    try: () => readFile(file, "utf8"),
-    catch: (e) => configError(`cannot read the development token key at ${file}: ${describe(e)}`)
-  })
-  const parsed = parseKeyring(text)
-  if (Result.isFailure(parsed)) return yield* Effect.fail(configError(`${file}: ${parsed.failure}`))
+  const secret = yield* developmentSecret(dataDir, DEV_KEY_FILE, () => `dev:${randomBytes(KEY_BYTES).toString("base64")}`, "token key")
+  const parsed = parseKeyring(secret.value)
+  if (Result.isFailure(parsed)) return yield* Effect.fail(configError(`${secret.file}: ${parsed.failure}`))
   yield* Effect.logWarning(
     "TOKEN_ENCRYPTION_KEYS is not set: partner tokens are encrypted with a development key stored on this machine; set TOKEN_ENCRYPTION_KEYS in production"
-  ).pipe(Effect.annotateLogs({ keyFile: file, created }))
+  ).pipe(Effect.annotateLogs({ keyFile: secret.file, created: secret.created }))
   return parsed.success
 })
 

@@ -5,7 +5,7 @@ import { Clock, Context, Effect, Layer } from "effect"
 import type { PostContent } from "../core/publish/Connector.ts"
 import { ConnectionRepo, type ConnectionNotFound } from "../db/ConnectionRepo.ts"
 import { Database, type DatabaseError } from "../db/Database.ts"
-import { type Post, PostRepo } from "../db/PostRepo.ts"
+import { type DuplicatePost, type Post, PostRepo } from "../db/PostRepo.ts"
 import { JobQueue } from "./JobQueue.ts"
 
 export interface ScheduleRequest {
@@ -19,7 +19,7 @@ export interface ScheduleRequest {
 
 export class PostScheduler extends Context.Service<
   PostScheduler,
-  { readonly schedule: (request: ScheduleRequest) => Effect.Effect<Post, ConnectionNotFound | DatabaseError> }
+  { readonly schedule: (request: ScheduleRequest) => Effect.Effect<Post, ConnectionNotFound | DuplicatePost | DatabaseError> }
 >()("postd/jobs/PostScheduler") {
   static readonly layer = Layer.effect(
     PostScheduler,
@@ -43,7 +43,9 @@ export class PostScheduler extends Context.Service<
               brandId: connection.brandId,
               content: request.content,
               scheduledAt: request.scheduledAt,
-              dedupeKey: request.dedupeKey
+              // A caller's key is unique within its tenant: scoped, it can neither collide with nor
+              // reveal another tenant's keys (the column is unique across the table).
+              dedupeKey: request.dedupeKey === undefined ? undefined : `${request.tenantId}:${request.dedupeKey}`
             })
             yield* queue.send(
               "publish",

@@ -71,6 +71,13 @@ const BY_CATEGORY: { readonly [K in Category]: string } = {
 const fill = (text: string, platform: Platform | undefined): string =>
   text.replaceAll("{platform}", platform === undefined ? "the partner" : PLATFORM_NAMES[platform])
 
+/**
+ * Whether a reconnect through the platform's OAuth can lift a pause with `code`: every auth pause,
+ * and a target gone (the user may grant the page or location again). A restriction, or the breaker,
+ * is not fixed by signing in again.
+ */
+export const offersReconnect = (code: ErrorCode): boolean => buildPauseReason(code).requiresReauth || code === "RESOURCE_NOT_FOUND"
+
 export const buildPauseReason = (code: ErrorCode, platform?: Platform): PauseReason => {
   const entry = TAXONOMY[code]
   const wording = PAUSING[code]
