@@ -1,9 +1,10 @@
 // The process's layer: database (with migrations), flags, metrics, the pino-backed Effect logger,
-// and the jobs side (repositories, pg-boss, connectors, the publish pipeline). The API's main, the
-// worker's main and the tests build the same thing; only where the database and partners are, and
-// where logs go, differ.
+// the API's secrets, and the jobs side (repositories, pg-boss, connectors and OAuth providers, the
+// publish pipeline, recovery). The API's main, the worker's main and the tests build the same thing;
+// only where the database and partners are, and where logs go, differ.
 import { Layer } from "effect"
 import type { Logger as PinoLogger } from "pino"
+import type { OAuthProviders } from "../core/oauth/OAuthProvider.ts"
 import type { Connectors } from "../core/publish/Connector.ts"
 import { Database } from "../db/Database.ts"
 import type { DatabaseUrl } from "../db/DatabaseUrl.ts"
@@ -11,16 +12,22 @@ import { Flags } from "../flags/Flags.ts"
 import { jobsLayer } from "../jobs/jobsLayer.ts"
 import { loggerLayer } from "../observability/Logger.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
+import { ApiSecrets } from "./auth/ApiSecrets.ts"
 
-export const appLayer = <E1, E2>(options: {
+export const appLayer = <E1, E2, E3>(options: {
   readonly databaseUrl: Layer.Layer<DatabaseUrl, E1>
   readonly connectors: Layer.Layer<Connectors, E2>
+  readonly oauth: Layer.Layer<OAuthProviders, E3>
   readonly logger: PinoLogger
   readonly flags?: Layer.Layer<Flags, unknown>
   readonly metrics?: Layer.Layer<MetricRecorder>
+  readonly secrets?: Layer.Layer<ApiSecrets, unknown>
 }) => {
-  const base = Layer.mergeAll(Database.layer, options.flags ?? Flags.layerStatic, options.metrics ?? MetricRecorder.layerPrometheus).pipe(
-    Layer.provideMerge(options.databaseUrl)
-  )
-  return jobsLayer(options.connectors).pipe(Layer.provideMerge(base), Layer.provideMerge(loggerLayer(options.logger)))
+  const base = Layer.mergeAll(
+    Database.layer,
+    options.flags ?? Flags.layerStatic,
+    options.metrics ?? MetricRecorder.layerPrometheus,
+    options.secrets ?? ApiSecrets.layer
+  ).pipe(Layer.provideMerge(options.databaseUrl))
+  return jobsLayer(options.connectors, options.oauth).pipe(Layer.provideMerge(base), Layer.provideMerge(loggerLayer(options.logger)))
 }

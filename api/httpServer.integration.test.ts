@@ -6,14 +6,21 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { ERROR_CODES } from "../core/taxonomy/Taxonomy.ts"
 import { DatabaseUrl } from "../db/DatabaseUrl.ts"
 import { connectorsLayer } from "../jobs/connectors/ConnectorsLive.ts"
+import { oauthProvidersLayer } from "../jobs/connectors/OAuthProvidersLive.ts"
 import { partnerEndpointsFor } from "../jobs/connectors/PartnerEndpoints.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { createTestDatabase, type TestDatabase } from "../test/db/testDatabase.ts"
 import { appLayer } from "./appLayer.ts"
+import { secretsFrom } from "./auth/ApiSecrets.ts"
+import { issueJwt } from "./auth/Jwt.ts"
 import type { AppServices } from "./AppServices.ts"
 import { createClient } from "./client.ts"
 import { type RunningHttpServer, startHttpServer } from "./httpServer.ts"
 import { databaseReadiness } from "./readiness.ts"
+
+const JWT_SECRET = "http-server-test-secret-0123456789abcdef0123"
+const token = issueJwt(secretsFrom(JWT_SECRET).jwtKey, { subject: "user-1", tenantId: crypto.randomUUID(), role: "member" }, Math.floor(Date.now() / 1000), 3_600)
+const authorization = { authorization: `Bearer ${token}` }
 
 const logLines: Array<Record<string, unknown>> = []
 const logger = pino(
@@ -48,8 +55,9 @@ beforeAll(async () => {
     appLayer({
       databaseUrl: DatabaseUrl.fromUrl(t.url),
       connectors: connectorsLayer(partnerEndpointsFor("http://127.0.0.1:9")),
+      oauth: oauthProvidersLayer(partnerEndpointsFor("http://127.0.0.1:9")),
       logger
-    }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({ TOKEN_ENCRYPTION_KEYS: `test:${Buffer.alloc(32, 1).toString("base64")}` }))))
+    }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({ TOKEN_ENCRYPTION_KEYS: `test:${Buffer.alloc(32, 1).toString("base64")}`, AUTH_JWT_SECRET: JWT_SECRET }))))
   )
   server = await startHttpServer({
     runtime,
@@ -89,7 +97,7 @@ describe("HTTP server", () => {
   })
 
   it("lists the 23 taxonomy entries through the typed tRPC client", async () => {
-    const client = createClient(`${server.url}/trpc`)
+    const client = createClient(`${server.url}/trpc`, token)
     const entries = await client.taxonomy.list.query()
     expect(entries).toHaveLength(23)
     expect(entries.map((e) => e.code)).toEqual([...ERROR_CODES])
@@ -132,12 +140,14 @@ describe("HTTP server", () => {
   })
 
   it("counts requests by method, route and status, never by a made-up path", async () => {
+    await fetch(`${server.url}/trpc/taxonomy.list`, { headers: authorization })
     await fetch(`${server.url}/trpc/taxonomy.list`)
     await fetch(`${server.url}/trpc/made.up.procedure-123`)
     await fetch(`${server.url}/some/random/path/42`)
     await new Promise((r) => setTimeout(r, 50))
     const text = await (await fetch(`${server.url}/metrics`)).text()
     expect(text).toMatch(/http_server_requests_total\{[^}]*route="trpc:taxonomy.list"[^}]*status="200"[^}]*\} [1-9]/)
+    expect(text).toMatch(/http_server_requests_total\{[^}]*route="trpc:taxonomy.list"[^}]*status="401"[^}]*\} [1-9]/)
     expect(text).toMatch(/http_server_requests_total\{[^}]*route="trpc:unknown"[^}]*status="404"[^}]*\} [1-9]/)
     expect(text).toMatch(/http_server_requests_total\{[^}]*route="unmatched"[^}]*\} [1-9]/)
     expect(text).toMatch(/http_server_duration_ms_bucket\{/)

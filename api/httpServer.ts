@@ -1,15 +1,18 @@
-// The HTTP front door: /healthz, /readyz, /metrics and tRPC at /trpc, a request id on every request
-// (echoed as x-request-id and on every log line), and a shutdown that stops accepting, drains
-// in-flight requests within a grace period, then closes what is left.
+// The HTTP front door: /healthz, /readyz, /metrics, tRPC at /trpc, the OAuth connect and reconnect
+// routes at /api/oauth/{platform}/{start,callback}, a request id on every request (echoed as
+// x-request-id and on every log line), and a shutdown that stops accepting, drains in-flight
+// requests within a grace period, then closes what is left.
 import { randomUUID } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { createHTTPHandler } from "@trpc/server/adapters/standalone"
 import { Effect, type ManagedRuntime } from "effect"
 import type { Logger } from "pino"
+import { PLATFORMS } from "../core/taxonomy/Taxonomy.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import type { AppServices } from "./AppServices.ts"
 import { appRouter } from "./appRouter.ts"
+import { makeOAuthRoutes, OAUTH_ROUTE } from "./oauth/OAuthRoutes.ts"
 
 export interface ReadinessReport {
   readonly ready: boolean
@@ -25,6 +28,10 @@ export interface HttpServerOptions {
   readonly host: string
   /** Largest accepted request body, in bytes. */
   readonly maxBodyBytes?: number
+  /** Where browsers reach this API (PUBLIC_URL); the server's own URL when absent. */
+  readonly publicUrl?: string | undefined
+  /** The frontend page the OAuth callback sends the browser back to (OAUTH_RETURN_URL). */
+  readonly oauthReturnUrl?: string | undefined
 }
 
 export interface RunningHttpServer {
@@ -58,6 +65,8 @@ const routeOf = (path: string): string => {
     if (!procedures.every((p) => PROCEDURES.has(p))) return "trpc:unknown"
     return procedures.length === 1 ? `trpc:${procedures[0]}` : "trpc:batch"
   }
+  const oauth = OAUTH_ROUTE.exec(path)
+  if (oauth !== null && (PLATFORMS as ReadonlyArray<string>).includes(oauth[1] ?? "")) return `/api/oauth/${oauth[1]}/${oauth[2]}`
   return ["/healthz", "/readyz", "/metrics"].includes(path) ? path : "unmatched"
 }
 
@@ -66,12 +75,19 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Runni
   let draining = false
   let inFlight = 0
   let onIdle: (() => void) | undefined
+  let ownUrl = ""
+  const publicUrl = (): string => (options.publicUrl ?? ownUrl).replace(/\/+$/, "")
 
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: options.maxBodyBytes ?? 1_000_000,
-    createContext: ({ req }) => ({ requestId: requestIds.get(req) ?? randomUUID(), runtime: options.runtime }),
+    createContext: ({ req }) => ({
+      requestId: requestIds.get(req) ?? randomUUID(),
+      runtime: options.runtime,
+      authorization: typeof req.headers.authorization === "string" ? req.headers.authorization : undefined,
+      publicUrl: publicUrl()
+    }),
     onError: ({ error, path, req }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") {
         options.logger.error({ requestId: requestIds.get(req), procedure: path, err: error.cause ?? error }, "procedure failed")
@@ -79,8 +95,13 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Runni
     }
   })
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+  const oauth = makeOAuthRoutes({ runtime: options.runtime, publicUrl, returnUrl: options.oauthReturnUrl })
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const path = url.pathname
     if (path.startsWith("/trpc/")) return trpc(req, res)
+    const oauthRoute = OAUTH_ROUTE.exec(path)
+    if (oauthRoute !== null) return oauth(req, res, oauthRoute, url)
     if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "method not allowed" })
     switch (path) {
       case "/healthz":
@@ -109,7 +130,8 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Runni
     res.setHeader("x-request-id", requestId)
     if (draining) res.setHeader("connection", "close")
     inFlight += 1
-    const path = new URL(req.url ?? "/", "http://localhost").pathname
+    const url = new URL(req.url ?? "/", "http://localhost")
+    const path = url.pathname
     res.on("close", () => {
       inFlight -= 1
       const durationMs = Math.round((performance.now() - started) * 100) / 100
@@ -126,7 +148,7 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Runni
       )
       if (inFlight === 0) onIdle?.()
     })
-    handle(req, res, path).catch((err: unknown) => {
+    handle(req, res, url).catch((err: unknown) => {
       options.logger.error({ requestId, err }, "request handler failed")
       if (!res.headersSent) sendJson(res, 500, { error: "internal error", requestId })
       else res.destroy()
@@ -144,10 +166,11 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Runni
     })
   })
   const { port } = server.address() as AddressInfo
+  ownUrl = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`
 
   return {
     port,
-    url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`,
+    url: ownUrl,
     close: async (graceMs) => {
       draining = true
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))

@@ -2,10 +2,11 @@
 // configuration, build the one runtime of the process, start what the process serves, and on
 // SIGTERM/SIGINT stop accepting, drain, stop the workers (in-flight jobs finish or are released),
 // close the pool and stop embedded PostgreSQL. Signals are handled from the first instant.
-import { Config, Effect, ManagedRuntime } from "effect"
+import { Config, ConfigProvider, Effect, Layer, ManagedRuntime } from "effect"
 import type { Logger } from "pino"
 import { DatabaseUrl } from "../db/DatabaseUrl.ts"
 import { ConnectorsLive } from "../jobs/connectors/ConnectorsLive.ts"
+import { OAuthProvidersLive } from "../jobs/connectors/OAuthProvidersLive.ts"
 import { makeLogger } from "../observability/Logger.ts"
 import { appLayer } from "./appLayer.ts"
 import type { AppServices } from "./AppServices.ts"
@@ -24,9 +25,19 @@ export interface Started {
   readonly stop: (graceMs: number) => Promise<Record<string, unknown>>
 }
 
+/** What runs before the runtime: settings it adds over the environment, and how to stop it afterwards. */
+export interface Prepared {
+  readonly settings: Readonly<Record<string, string>>
+  readonly stop: () => Promise<void>
+}
+
+const environment = (): Record<string, string> =>
+  Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined))
+
 export const runProcess = (
   name: string,
-  start: (runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>, logger: Logger) => Promise<Started>
+  start: (runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>, logger: Logger) => Promise<Started>,
+  prepare?: (logger: Logger) => Promise<Prepared | undefined>
 ): void => {
   if (NODE_MAJOR < 24) {
     process.stderr.write(`postd needs Node 24 or newer, this is ${process.version}; run it through npm.\n`)
@@ -35,7 +46,17 @@ export const runProcess = (
   const main = async (): Promise<void> => {
     const config = await Effect.runPromise(ProcessConfig)
     const logger = makeLogger({ level: config.logLevel, service: name })
-    const runtime = ManagedRuntime.make(appLayer({ databaseUrl: DatabaseUrl.layer, connectors: ConnectorsLive, logger }))
+    const prepared = await prepare?.(logger)
+    const settings = prepared?.settings ?? {}
+    const configured =
+      Object.keys(settings).length === 0
+        ? Layer.empty
+        : ConfigProvider.layer(ConfigProvider.fromEnvRecord({ ...environment(), ...settings }))
+    const runtime = ManagedRuntime.make(
+      appLayer({ databaseUrl: DatabaseUrl.layer, connectors: ConnectorsLive, oauth: OAuthProvidersLive, logger }).pipe(
+        Layer.provide(configured)
+      )
+    )
     let starting: Promise<Started> | undefined
     let stopping = false
     // A signal is a request to stop cleanly, whenever it comes: if `start` is still running, wait for
@@ -47,6 +68,7 @@ export const runProcess = (
       const started = await starting?.catch(() => undefined)
       const report = (await started?.stop(config.shutdownGraceMs)) ?? {}
       await runtime.dispose()
+      await prepared?.stop()
       logger.info(report, "shutdown complete")
       logger.flush()
       process.exit(0)

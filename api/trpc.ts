@@ -1,13 +1,28 @@
-// The single initTRPC of the service: context (request id, the process's runtime), the error
-// formatter (taxonomy code, user message, every invalid input field), and `run` for procedures.
-import { initTRPC, StandardSchemaV1Error } from "@trpc/server"
-import { Effect, type ManagedRuntime } from "effect"
-import { exitToPromise, TaxonomyCause } from "./errors.ts"
+// The single initTRPC of the service: context (request id, the process's runtime, the caller's
+// Authorization header, the public URL), the error formatter (taxonomy code, user message, every
+// invalid input field), the procedure builders by role, and `run` for procedures.
+//
+// Every procedure is authenticated (a Bearer HS256 JWT) before its input is even decoded, so an
+// anonymous caller learns nothing from validation errors. Roles: `member` works in its own tenant,
+// `admin` may also pause, resume and act on its tenant's DLQ, `ops` reads (and acts on the DLQ)
+// across tenants.
+import { initTRPC, StandardSchemaV1Error, TRPCError } from "@trpc/server"
+import { Clock, Effect, type ManagedRuntime, Result, Schema } from "effect"
+import { ApiSecrets } from "./auth/ApiSecrets.ts"
+import { bearerToken, type JwtRefusal, type Principal, type Role, verifyJwt } from "./auth/Jwt.ts"
 import type { AppServices } from "./AppServices.ts"
+import { exitToPromise, TaxonomyCause } from "./errors.ts"
 
 export interface TrpcContext {
   readonly requestId: string
   readonly runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>
+  readonly authorization: string | undefined
+  /** Where the API is reachable from the browser (links to the OAuth routes). */
+  readonly publicUrl: string
+}
+
+export interface AuthedContext extends TrpcContext {
+  readonly principal: Principal
 }
 
 const t = initTRPC.context<TrpcContext>().create({
@@ -34,7 +49,58 @@ const t = initTRPC.context<TrpcContext>().create({
 })
 
 export const router = t.router
-export const publicProcedure = t.procedure
+
+const REFUSALS: { readonly [R in JwtRefusal]: string } = {
+  missing: "an Authorization: Bearer token is required",
+  malformed: "the bearer token is not a valid JWT",
+  algorithm: "the bearer token must be signed with HS256",
+  signature: "the bearer token's signature does not verify",
+  claims: "the bearer token lacks sub, tenant_id, a valid role or exp",
+  expired: "the bearer token has expired",
+  not_yet_valid: "the bearer token is not valid yet"
+}
+
+const authenticate = (ctx: TrpcContext): Promise<Result.Result<Principal, JwtRefusal>> => {
+  const token = bearerToken(ctx.authorization)
+  if (token === undefined) return Promise.resolve(Result.fail("missing"))
+  return ctx.runtime.runPromise(
+    Effect.gen(function* () {
+      const { jwtKey } = yield* ApiSecrets
+      return verifyJwt(jwtKey, token, (yield* Clock.currentTimeMillis) / 1_000)
+    })
+  )
+}
+
+const authed = t.middleware(async ({ ctx, next }) => {
+  const result = await authenticate(ctx)
+  if (Result.isFailure(result)) throw new TRPCError({ code: "UNAUTHORIZED", message: REFUSALS[result.failure] })
+  return next({ ctx: { ...ctx, principal: result.success } })
+})
+
+const requireRole = (...roles: ReadonlyArray<Role>) =>
+  t.middleware(({ ctx, next }) => {
+    const principal = (ctx as Partial<AuthedContext>).principal
+    if (principal === undefined || !roles.includes(principal.role)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `this needs the ${roles.join(" or ")} role` })
+    }
+    return next()
+  })
+
+/** Any authenticated caller, in its own tenant. */
+export const memberProcedure = t.procedure.use(authed)
+/** Tenant administrators: pause and resume channels, act on their tenant's DLQ. */
+export const adminProcedure = memberProcedure.use(requireRole("admin"))
+/** Operators: the views across tenants. */
+export const opsProcedure = memberProcedure.use(requireRole("ops"))
+/** The DLQ: a tenant's admin in its tenant, an operator across tenants. */
+export const dlqProcedure = memberProcedure.use(requireRole("admin", "ops"))
+
+/**
+ * A procedure's input schema as tRPC takes it: every issue reported (each invalid field named), and
+ * keys the schema does not know are an error, not silently dropped.
+ */
+export const input = <S extends Schema.ConstraintDecoder<unknown>>(schema: S) =>
+  Schema.toStandardSchemaV1(schema, { parseOptions: { errors: "all", onExcessProperty: "error" } })
 
 /** Runs one core effect for a procedure, annotated with the request id; failures map in errors.ts. */
 export const run = <A, E>(ctx: TrpcContext, effect: Effect.Effect<A, E, AppServices>): Promise<A> =>

@@ -1,19 +1,36 @@
 // Pausing and resuming a connection, and everything that must happen with it: metrics, the
-// breaker's half-open probe, refreshing tokens, and releasing held posts in schedule order (their
-// jobs enqueued in the same transaction, so a resumed post is never left without a job).
-import { Context, Effect, Layer } from "effect"
+// breaker's half-open probe, refreshing tokens, and — after a probe — releasing held posts in
+// schedule order (their jobs enqueued in the same transaction, so a resumed post is never left
+// without a job). After a manual resume or a reconnect the held posts wait for the user's backfill
+// decision (jobs/Backfill.ts) instead: publish them late, or not at all.
+import { Context, Effect, Layer, Schema } from "effect"
 import type { Credentials } from "../core/publish/Connector.ts"
 import { Connectors } from "../core/publish/Connector.ts"
+import { buildPauseReason } from "../core/recovery/PauseReason.ts"
 import { type ErrorCode, TAXONOMY } from "../core/taxonomy/Taxonomy.ts"
 import { TokenRefreshFailed, type TaxonomyError } from "../core/taxonomy/TaxonomyError.ts"
 import { BreakerSettingsConfig, CircuitBreakerStore } from "../db/CircuitBreakerStore.ts"
-import { ConnectionRepo } from "../db/ConnectionRepo.ts"
-import { Database } from "../db/Database.ts"
+import { type ConnectionNotFound, ConnectionRepo } from "../db/ConnectionRepo.ts"
+import { Database, type DatabaseError } from "../db/Database.ts"
 import { PostRepo } from "../db/PostRepo.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { JobQueue } from "./JobQueue.ts"
 
 const SYSTEM = "system"
+
+/** A manual resume that would only fail again: the pause needs a reconnect (its tokens are dead). */
+export class ResumeRefused extends Schema.TaggedError<ResumeRefused>()("ResumeRefused", {
+  connectionId: Schema.String,
+  code: Schema.String,
+  message: Schema.String
+}) {}
+
+export interface ManualResume {
+  /** False when the connection was active already. */
+  readonly resumed: boolean
+  /** Held posts now waiting for the backfill decision. */
+  readonly heldPosts: number
+}
 
 /** How a connection came back, for the `channel.resumed` metric. */
 export type ResumeHow = "probe" | "manual" | "reconnect"
@@ -27,8 +44,20 @@ export class ConnectionRecovery extends Context.Service<
     readonly openBreaker: (tenantId: string, connectionId: string) => Effect.Effect<void, unknown>
     /** Refreshes with the stored refresh token; any failure is TOKEN_REFRESH_FAILED. */
     readonly refreshTokens: (tenantId: string, connectionId: string) => Effect.Effect<Credentials, TaxonomyError>
-    /** Back to active; held posts go out again in schedule order. Returns how many were released. */
+    /**
+     * Back to active. After a probe (the breaker's short, automatic pause) held posts go out again in
+     * schedule order; otherwise they stay held for the backfill decision. Returns how many were released.
+     */
     readonly resume: (tenantId: string, connectionId: string, actor: string, how: ResumeHow) => Effect.Effect<number, unknown>
+    /**
+     * An administrator's resume. Refused while the pause needs a reconnect (the next attempt would
+     * fail the same way); held posts stay held for the backfill decision.
+     */
+    readonly resumeManually: (
+      tenantId: string,
+      connectionId: string,
+      actor: string
+    ) => Effect.Effect<ManualResume, ResumeRefused | ConnectionNotFound | DatabaseError>
     /** The half-open probe: a health check; success closes the breaker and resumes, failure reopens it. */
     readonly probe: (tenantId: string, connectionId: string) => Effect.Effect<"resumed" | "reopened" | "waiting" | "closed", unknown>
   }
@@ -112,20 +141,43 @@ export class ConnectionRecovery extends Context.Service<
         const connection = yield* connections.get(tenantId, connectionId)
         const changed = yield* connections.resume(tenantId, connectionId, actor)
         yield* breakers.recordSuccess(connectionId)
-        const released = yield* database.transaction("ConnectionRecovery.resume", (trx) =>
-          Effect.gen(function* () {
-            const ids = yield* posts.releaseHeld(trx, tenantId, connectionId)
-            for (const postId of ids) {
-              yield* queue.send("publish", { tenantId, postId, cycleId: crypto.randomUUID() }, { trx })
-            }
-            return ids.length
-          })
-        )
+        const released =
+          how !== "probe"
+            ? 0
+            : yield* database.transaction("ConnectionRecovery.resume", (trx) =>
+                Effect.gen(function* () {
+                  const ids = yield* posts.releaseHeld(trx, tenantId, connectionId)
+                  for (const postId of ids) {
+                    yield* queue.send("publish", { tenantId, postId, cycleId: crypto.randomUUID() }, { trx })
+                  }
+                  return ids.length
+                })
+              )
         if (changed) {
           yield* metrics.increment("channel.resumed", { platform: connection.platform, reason: how })
           yield* Effect.logInfo("connection resumed").pipe(Effect.annotateLogs({ tenantId, connectionId, released, how }))
         }
         return released
+      })
+
+      const resumeManually = Effect.fn("ConnectionRecovery.resumeManually")(function* (
+        tenantId: string,
+        connectionId: string,
+        actor: string
+      ) {
+        const connection = yield* connections.get(tenantId, connectionId)
+        const reason = connection.pauseReason === null ? undefined : buildPauseReason(connection.pauseReason, connection.platform)
+        if (connection.status !== "active" && reason?.requiresReauth === true) {
+          return yield* new ResumeRefused({
+            connectionId,
+            code: reason.code,
+            message: `this channel needs a reconnect, not a resume: ${reason.recoveryAction}`
+          })
+        }
+        const resumed = connection.status !== "active"
+        yield* resume(tenantId, connectionId, actor, "manual")
+        const { heldPosts } = yield* connections.summary(tenantId, connectionId)
+        return { resumed, heldPosts } satisfies ManualResume
       })
 
       const probe = Effect.fn("ConnectionRecovery.probe")(function* (tenantId: string, connectionId: string) {
@@ -157,7 +209,7 @@ export class ConnectionRecovery extends Context.Service<
         return "reopened" as const
       })
 
-      return ConnectionRecovery.of({ autoPause, openBreaker, refreshTokens, resume, probe })
+      return ConnectionRecovery.of({ autoPause, openBreaker, refreshTokens, resume, resumeManually, probe })
     })
   )
 }

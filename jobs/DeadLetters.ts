@@ -1,9 +1,11 @@
 // Operator actions on the dead-letter queue. A replay puts the post back on its queue with a fresh
 // retry budget and its ORIGINAL dedupe key, in one transaction with its job, and reconciles with the
 // partner before posting — so a replay never publishes twice, and replaying twice enqueues once.
+// Scope: a tenant's id limits every action to that tenant's entries; `undefined` is the operator's
+// view across tenants.
 import { Context, Effect, Layer, Schema } from "effect"
 import { Database, type DatabaseError } from "../db/Database.ts"
-import { type DlqEntryNotFound, DlqRepo } from "../db/DlqRepo.ts"
+import { type DlqEntry, DlqEntryNotFound, DlqRepo } from "../db/DlqRepo.ts"
 import { PostRepo } from "../db/PostRepo.ts"
 import { JobQueue } from "./JobQueue.ts"
 
@@ -13,7 +15,21 @@ export class DlqReplayRefused extends Schema.TaggedError<DlqReplayRefused>()("Dl
   message: Schema.String
 }) {}
 
+/** The entry was resolved before; the first resolution stands. */
+export class DlqAlreadyResolved extends Schema.TaggedError<DlqAlreadyResolved>()("DlqAlreadyResolved", {
+  id: Schema.String,
+  resolvedBy: Schema.String,
+  message: Schema.String
+}) {}
+
 export type ReplayResult = { readonly id: string; readonly postId: string; readonly requeued: boolean }
+
+/** One id of a batch replay: requeued, already requeued by an earlier replay, or refused (and why). */
+export type BatchReplayResult =
+  | { readonly id: string; readonly outcome: "requeued" | "already_requeued"; readonly postId: string }
+  | { readonly id: string; readonly outcome: "refused"; readonly message: string }
+
+const unique = (ids: ReadonlyArray<string>): ReadonlyArray<string> => [...new Set(ids)]
 
 export class DeadLetters extends Context.Service<
   DeadLetters,
@@ -22,6 +38,20 @@ export class DeadLetters extends Context.Service<
       tenantId: string,
       entryId: string
     ) => Effect.Effect<ReplayResult, DlqEntryNotFound | DlqReplayRefused | DatabaseError>
+    /**
+     * Replays each entry in the scope. Every id must be found first: one unknown (or another
+     * tenant's) id fails the whole call and nothing is replayed.
+     */
+    readonly replayMany: (
+      scope: string | undefined,
+      ids: ReadonlyArray<string>
+    ) => Effect.Effect<ReadonlyArray<BatchReplayResult>, DlqEntryNotFound | DatabaseError>
+    readonly resolve: (
+      scope: string | undefined,
+      id: string,
+      resolution: string,
+      resolvedBy: string
+    ) => Effect.Effect<DlqEntry, DlqEntryNotFound | DlqAlreadyResolved | DatabaseError>
   }
 >()("postd/jobs/DeadLetters") {
   static readonly layer = Layer.effect(
@@ -51,7 +81,39 @@ export class DeadLetters extends Context.Service<
         if (requeued) yield* dlq.markReplayed(entryId)
         return { id: entryId, postId, requeued }
       })
-      return DeadLetters.of({ replay })
+      const replayMany = Effect.fn("DeadLetters.replayMany")(function* (scope: string | undefined, ids: ReadonlyArray<string>) {
+        const entries = yield* Effect.forEach(unique(ids), (id) => dlq.get(id, scope))
+        return yield* Effect.forEach(entries, (entry) =>
+          replay(entry.tenantId, entry.id).pipe(
+            Effect.map((r): BatchReplayResult => ({ id: r.id, outcome: r.requeued ? "requeued" : "already_requeued", postId: r.postId })),
+            Effect.catchTags({
+              DlqReplayRefused: (e) => Effect.succeed<BatchReplayResult>({ id: e.id, outcome: "refused", message: e.message }),
+              DlqEntryNotFound: () => Effect.fail(new DlqEntryNotFound({ id: entry.id }))
+            })
+          )
+        )
+      })
+
+      const resolve = Effect.fn("DeadLetters.resolve")(function* (
+        scope: string | undefined,
+        id: string,
+        resolution: string,
+        resolvedBy: string
+      ) {
+        const result = yield* dlq.resolve(id, resolution, resolvedBy, scope)
+        if (!result.resolved) {
+          const by = result.entry.resolvedBy ?? "someone"
+          return yield* new DlqAlreadyResolved({
+            id,
+            resolvedBy: by,
+            message: `already resolved by ${by}${result.entry.resolvedAt === null ? "" : ` at ${result.entry.resolvedAt.toISOString()}`}: ${result.entry.resolution ?? ""}`
+          })
+        }
+        yield* Effect.logInfo("DLQ entry resolved").pipe(Effect.annotateLogs({ dlqEntryId: id, resolvedBy, tenantId: result.entry.tenantId }))
+        return result.entry
+      })
+
+      return DeadLetters.of({ replay, replayMany, resolve })
     })
   )
 }

@@ -122,6 +122,8 @@ export class PublishPipeline extends Context.Service<
             Effect.gen(function* () {
               yield* posts.markPublished(post.id, published.partnerPostId, reconciled)
               yield* breakers.recordSuccess(connection.id)
+              // A replay that got through closes its DLQ entries: nothing is left for an operator.
+              yield* dlq.resolveForPost(post.id, `published after replay as ${published.partnerPostId}`)
               yield* record(reconciled ? "reconciled" : "published", null, latencyMs, intent.attempts)
               yield* metrics.increment("connector.publish.success", labels)
               if (latencyMs !== null) {

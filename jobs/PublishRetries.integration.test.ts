@@ -2,6 +2,7 @@
 // backoff delay is 0 and only a partner's Retry-After can make a retry wait; the breaker's
 // threshold is out of reach here, so it cannot pause before a retry budget runs out (the breaker
 // has its own tests in PublishPipeline.integration.test.ts).
+import { Cause } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { TAXONOMY } from "../core/taxonomy/Taxonomy.ts"
 import { ConnectionRepo } from "../db/ConnectionRepo.ts"
@@ -98,7 +99,7 @@ describe("retries", () => {
     expect((await h.sim.control.postCounts())[scheduled.dedupeKey]).toBe(1)
   })
 
-  it("replays a dead-lettered post with its original dedupe key, publishing it once; a second replay enqueues nothing", async () => {
+  it("replays a dead-lettered post with its original dedupe key, publishing it once; a second replay is refused", async () => {
     const { tenantId, connectionId, token } = await h.connect("mailchimp")
     const fault = await h.sim.control.addFault({ kind: "http_5xx", token, path: "/actions/send", method: "POST" })
     const scheduled = await h.schedule(tenantId, connectionId)
@@ -111,8 +112,12 @@ describe("retries", () => {
     const done = await waitFor(() => h.post(tenantId, scheduled.id), (p) => p.status === "published")
     expect(done.dedupeKey).toBe(scheduled.dedupeKey)
     expect((await h.sim.control.postCounts())[scheduled.dedupeKey]).toBe(1)
-    expect(await h.run(DeadLetters.use((d) => d.replay(tenantId, entry?.id ?? "")))).toMatchObject({ requeued: false })
-    expect((await h.run(DlqRepo.use((r) => r.get(entry?.id ?? "", tenantId)))).replayCount).toBe(1)
+    // Published, the entry is closed by the system: a second replay is refused and enqueues nothing.
+    const closed = await waitFor(() => h.run(DlqRepo.use((r) => r.get(entry?.id ?? "", tenantId))), (e) => e.resolvedAt !== null)
+    expect(closed).toMatchObject({ replayCount: 1, resolvedBy: "system" })
+    const again = await h.runtime.runPromiseExit(DeadLetters.use((d) => d.replay(tenantId, entry?.id ?? "")))
+    expect(again._tag === "Failure" ? String(Cause.squash(again.cause)) : "requeued").toMatch(/DlqReplayRefused/)
+    expect((await h.sim.control.postCounts())[scheduled.dedupeKey]).toBe(1)
   })
 
   it("refuses to replay another tenant's entry as not found", async () => {

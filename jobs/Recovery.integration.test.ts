@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ConnectionRepo } from "../db/ConnectionRepo.ts"
 import { PostRepo } from "../db/PostRepo.ts"
 import { type Harness, startHarness, waitFor } from "../test/pipeline/PipelineHarness.ts"
+import { Backfill } from "./Backfill.ts"
 import { ConnectionRecovery } from "./ConnectionRecovery.ts"
 
 const logLines: Array<string> = []
@@ -18,7 +19,7 @@ afterAll(async () => {
 })
 
 describe("pause, hold and resume", () => {
-  it("holds every post of a paused channel and, on resume after a reconnect, publishes each once", async () => {
+  it("holds every post of a paused channel and, after a reconnect and an accepted backfill, publishes each once", async () => {
     const { tenantId, connectionId, token } = await h.connect("meta")
     await h.sim.control.expireToken(token)
     const first = await h.schedule(tenantId, connectionId)
@@ -33,9 +34,14 @@ describe("pause, hold and resume", () => {
     await h.run(
       ConnectionRepo.use((r) => r.storeTokens(tenantId, connectionId, { accessToken: Redacted.make(fresh.accessToken) }))
     )
+    // A resume after a reconnect releases nothing by itself: the held posts wait for the user's choice.
     const released = await h.run(ConnectionRecovery.use((r) => r.resume(tenantId, connectionId, "user:test", "reconnect")))
-    expect(released).toBe(3)
+    expect(released).toBe(0)
     expect((await h.run(ConnectionRepo.use((r) => r.get(tenantId, connectionId)))).status).toBe("active")
+    expect(await h.run(PostRepo.use((r) => r.listHeld(connectionId)))).toHaveLength(3)
+    const offer = await h.run(Backfill.use((b) => b.offer(tenantId, connectionId, new Date(0), "user:test")))
+    expect(offer.missedCount).toBe(3)
+    await h.run(Backfill.use((b) => b.accept(tenantId, offer.id, "user:test")))
     const counts = await (async () => {
       for (const p of [first, ...later]) await waitFor(() => h.post(tenantId, p.id), (x) => x.status === "published")
       return h.sim.control.postCounts()
@@ -68,7 +74,10 @@ describe("pause, hold and resume", () => {
     const renewed = await h.run(ConnectionRepo.use((r) => r.credentials(tenantId, connectionId)))
     const secrets = [token, refreshToken, Redacted.value(renewed.accessToken)]
 
-    const tables = ["connections", "connection_audit", "posts", "publish_attempts", "dlq_entries", "rate_limit_buckets", "circuit_breakers"]
+    const tables = [
+      "connections", "connection_audit", "posts", "publish_attempts", "dlq_entries", "rate_limit_buckets", "circuit_breakers",
+      "oauth_state_uses", "backfill_offers"
+    ]
     for (const table of tables) {
       const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(h.t.db)
       const text = JSON.stringify(rows.rows)

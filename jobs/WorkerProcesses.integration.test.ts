@@ -17,12 +17,14 @@ import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { createTestDatabase, type TestDatabase } from "../test/db/testDatabase.ts"
 import { spawnWorker, type ChildService } from "../test/process/spawnProcess.ts"
 import { connectorsLayer } from "./connectors/ConnectorsLive.ts"
+import { oauthProvidersLayer } from "./connectors/OAuthProvidersLive.ts"
 import { partnerEndpointsFor } from "./connectors/PartnerEndpoints.ts"
 import { JobQueue } from "./JobQueue.ts"
 import { PostScheduler } from "./PostScheduler.ts"
 import { QUEUE_NAMES, type QueueName } from "./queues.ts"
 
 const TOKEN_ENCRYPTION_KEYS = `test:${Buffer.alloc(32, 11).toString("base64")}`
+const AUTH_JWT_SECRET = "worker-processes-test-secret-0123456789abcdef"
 // pg-boss takes a job still active after this long to be a dead worker's and retries it. Every
 // process applies it to the queues when it starts, so the test runtime and the workers share one
 // value; it stays above the partner timeout, so a live worker's job is never handed to a second one.
@@ -42,6 +44,7 @@ beforeAll(async () => {
     appLayer({
       databaseUrl: DatabaseUrl.fromUrl(t.url),
       connectors: connectorsLayer(partnerEndpointsFor(sim.url)),
+      oauth: oauthProvidersLayer(partnerEndpointsFor(sim.url)),
       logger: pino({ level: "silent" }),
       metrics: MetricRecorder.layerTest
     }).pipe(
@@ -49,6 +52,7 @@ beforeAll(async () => {
         ConfigProvider.layer(
           ConfigProvider.fromEnvRecord({
             TOKEN_ENCRYPTION_KEYS,
+            AUTH_JWT_SECRET,
             JOB_TIMEOUT_SECONDS,
             JOBS_SUPERVISE_INTERVAL_SECONDS: "1"
           })
@@ -81,6 +85,7 @@ const start = async (name: string, env: Readonly<Record<string, string>> = {}) =
     DATABASE_URL: t.url,
     PARTNER_SIMULATOR_URL: sim.url,
     TOKEN_ENCRYPTION_KEYS,
+    AUTH_JWT_SECRET,
     LOG_LEVEL: "info",
     JOB_TIMEOUT_SECONDS,
     JOBS_SUPERVISE_INTERVAL_SECONDS: "1",

@@ -4,6 +4,7 @@ import { Config, Effect, type ManagedRuntime } from "effect"
 import type { JobResult } from "pg-boss"
 import { DlqRepo } from "../db/DlqRepo.ts"
 import type { MetricRecorder } from "../observability/MetricRecorder.ts"
+import { Backfill } from "./Backfill.ts"
 import { ConnectionRecovery } from "./ConnectionRecovery.ts"
 import { JobQueue } from "./JobQueue.ts"
 import { PublishPipeline } from "./PublishPipeline.ts"
@@ -12,7 +13,7 @@ import { DEFAULT_WORKER_OPTIONS, runWorker } from "./runWorker.ts"
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-export type WorkerServices = JobQueue | PublishPipeline | ConnectionRecovery | DlqRepo | MetricRecorder
+export type WorkerServices = JobQueue | PublishPipeline | ConnectionRecovery | Backfill | DlqRepo | MetricRecorder
 
 /** How the publish worker fetches: batches (stack.md §3: one-job fetches are polling-bound). */
 export const PublishWorkerConfig = Config.all({
@@ -28,6 +29,11 @@ export const startWorkers = async (runtime: ManagedRuntime.ManagedRuntime<Worker
   await runWorker(runtime, "publish", (job) => PublishPipeline.use((p) => p.run(job)), publishOptions)
   await runWorker(runtime, "ping", (job) => ConnectionRecovery.use((r) => r.probe(job.tenantId, job.connectionId)), {
     batchSize: 10,
+    localConcurrency: 1,
+    pollingIntervalSeconds: 1
+  })
+  await runWorker(runtime, "backfill", (job) => Backfill.use((b) => b.run(job)), {
+    batchSize: 5,
     localConcurrency: 1,
     pollingIntervalSeconds: 1
   })

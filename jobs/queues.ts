@@ -20,6 +20,7 @@ export const PingJob = Schema.Struct({
 export type PingJob = typeof PingJob.Type
 
 export const BackfillJob = Schema.Struct({ tenantId: Schema.String, backfillJobId: Schema.String })
+export type BackfillJob = typeof BackfillJob.Type
 export const SummaryJob = Schema.Struct({ tenantId: Schema.optionalKey(Schema.String) })
 
 /** Where pg-boss puts a job whose handler kept failing for reasons of our own (not a partner's). */

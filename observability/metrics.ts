@@ -172,6 +172,18 @@ export const METRICS = {
     description: "Channels resumed, by how (reconnect, probe, manual).",
     labels: ["platform", "reason"]
   },
+  "recovery.backfill.posts": {
+    kind: "counter",
+    unit: "{post}",
+    description: "Held posts a backfill released to publish late, or skipped (too late, outside its window, declined).",
+    labels: ["platform", "outcome"]
+  },
+  "recovery.reconnect": {
+    kind: "counter",
+    unit: "{callback}",
+    description: "OAuth connect and reconnect callbacks, by how they ended (reconnected, connected, wrong_account, denied …).",
+    labels: ["platform", "outcome"]
+  },
   "breaker.opened": {
     kind: "counter",
     unit: "{breaker}",

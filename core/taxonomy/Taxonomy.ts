@@ -432,3 +432,6 @@ export const userMessageFor = (code: ErrorCode, platform: Platform | undefined):
 
 export const isErrorCode = (value: unknown): value is ErrorCode =>
   typeof value === "string" && (ERROR_CODES as ReadonlyArray<string>).includes(value)
+
+export const isPlatform = (value: unknown): value is Platform =>
+  typeof value === "string" && (PLATFORMS as ReadonlyArray<string>).includes(value)

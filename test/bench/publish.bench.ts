@@ -17,6 +17,7 @@ import type { DatabaseSchema } from "../../db/DatabaseSchema.ts"
 import { DatabaseUrl } from "../../db/DatabaseUrl.ts"
 import { Flags } from "../../flags/Flags.ts"
 import { connectorsLayer } from "../../jobs/connectors/ConnectorsLive.ts"
+import { oauthProvidersLayer } from "../../jobs/connectors/OAuthProvidersLive.ts"
 import { partnerEndpointsFor } from "../../jobs/connectors/PartnerEndpoints.ts"
 import { JobQueue } from "../../jobs/JobQueue.ts"
 import { PostScheduler } from "../../jobs/PostScheduler.ts"
@@ -73,6 +74,7 @@ const makeRuntime = (databaseUrl: string, simulatorUrl: string) =>
     appLayer({
       databaseUrl: DatabaseUrl.fromUrl(databaseUrl),
       connectors: connectorsLayer(partnerEndpointsFor(simulatorUrl)),
+      oauth: oauthProvidersLayer(partnerEndpointsFor(simulatorUrl)),
       // Production logging (JSON at info, one line per attempt), written where it costs the same
       // serialisation but does not flood the report.
       logger: makeLogger({ level: "info", destination: pino.destination({ dest: LOG_FILE, sync: false }), service: "bench" }),
@@ -83,6 +85,7 @@ const makeRuntime = (databaseUrl: string, simulatorUrl: string) =>
         ConfigProvider.layer(
           ConfigProvider.fromEnvRecord({
             TOKEN_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 7).toString("base64")}`,
+            AUTH_JWT_SECRET: "bench-secret-0123456789abcdef-0123456789abcdef",
             RATE_LIMITS: HIGH_RATE_LIMITS
           })
         )

@@ -16,6 +16,7 @@ import { PublishAttemptRepo, type RecordedAttempt } from "../../db/PublishAttemp
 import type { FlagValues } from "../../flags/Flags.ts"
 import { Flags } from "../../flags/Flags.ts"
 import { connectorsLayer } from "../../jobs/connectors/ConnectorsLive.ts"
+import { oauthProvidersLayer } from "../../jobs/connectors/OAuthProvidersLive.ts"
 import { partnerEndpointsFor } from "../../jobs/connectors/PartnerEndpoints.ts"
 import { PostScheduler } from "../../jobs/PostScheduler.ts"
 import { startWorkers } from "../../jobs/Workers.ts"
@@ -32,6 +33,7 @@ export const ACCOUNTS: { readonly [P in Platform]: string } = {
 }
 
 export const TEST_TOKEN_KEYS = `test:${Buffer.alloc(32, 7).toString("base64")}`
+export const TEST_JWT_SECRET = "pipeline-harness-secret-0123456789abcdef0123"
 
 export interface HarnessOptions {
   /** Extra configuration (BREAKER_*, RATE_LIMITS, …) on top of the harness's. */
@@ -70,6 +72,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
   const config = ConfigProvider.layer(
     ConfigProvider.fromEnvRecord({
       TOKEN_ENCRYPTION_KEYS: TEST_TOKEN_KEYS,
+      AUTH_JWT_SECRET: TEST_JWT_SECRET,
       JOBS_SUPERVISE_INTERVAL_SECONDS: "2",
       JOB_TIMEOUT_SECONDS: "30",
       ...options.env
@@ -83,6 +86,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     appLayer({
       databaseUrl: DatabaseUrl.fromUrl(t.url),
       connectors: connectorsLayer(partnerEndpointsFor(sim.url, { timeoutMs: 3_000 })),
+      oauth: oauthProvidersLayer(partnerEndpointsFor(sim.url, { timeoutMs: 3_000 })),
       logger:
         options.logLines === undefined
           ? pino({ level: "silent" })

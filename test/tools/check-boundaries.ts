@@ -1,7 +1,7 @@
 // Import-boundary check (part of `npm run lint`): keeps the layering of STYLE.md visible and enforced.
 // core imports only `effect` and itself; every other folder may import only the folders listed for
-// it; the composition roots (api/main.ts, jobs/main.ts), the test tree and tests outside core may
-// join anything.
+// it; the composition roots (api/main.ts, its local demo api/localDemo.ts, jobs/main.ts), the test
+// tree and tests outside core may join anything.
 import { readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
 
@@ -19,7 +19,7 @@ const ALLOWED_FOLDERS: { readonly [F in Folder]: ReadonlyArray<Folder> } = {
   api: ["core", "db", "jobs", "flags", "observability"],
   test: ["core", "db", "jobs", "api", "flags", "observability", "chaos"]
 }
-const COMPOSITION_ROOTS = new Set(["api/main.ts", "jobs/main.ts"])
+const COMPOSITION_ROOTS = new Set(["api/main.ts", "api/localDemo.ts", "jobs/main.ts"])
 // core is pure: no I/O libraries, no Node built-ins, only effect. Its tests beside the code may
 // also use the test tooling (vitest, fast-check) and the shared harness in test/.
 const CORE_PACKAGES = /^effect(\/|$)/
