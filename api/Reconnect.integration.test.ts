@@ -2,6 +2,7 @@
 // client over HTTP, the reconnect link from `connections.status`, the simulator's real consent page,
 // our callback, and the held posts published exactly once each after `backfill.accept`. And every
 // way a callback can go wrong, each refused in plain words with nothing changed.
+import { TRPCClientError } from "@trpc/client"
 import { Redacted } from "effect"
 import { sql } from "kysely"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -141,6 +142,50 @@ describe("reconnect through the platform's OAuth", () => {
     for (const post of scheduled) await waitFor(() => client.posts.get.query({ postId: post.id }), (p) => p.status === "published")
     const counts = await h.sim.control.postCounts()
     for (const post of scheduled) expect(counts[post.dedupeKey]).toBe(1)
+  })
+
+  it("asks again for a permission the user took away: the missing scope, and Meta's rerequest", async () => {
+    const connected = await h.connect("meta")
+    const client = h.client(h.token(connected.tenantId, "member"))
+    await h.sim.control.removeScope({ platform: "meta", token: connected.token, scope: "pages_manage_posts" })
+    const post = await client.posts.schedule.mutate({ connectionId: connected.connectionId, text: "needs the permission back" })
+    await waitFor(() => client.posts.get.query({ postId: post.id }), (p) => p.status === "held")
+    const status = await client.connections.status.query({ connectionId: connected.connectionId })
+    expect(status).toMatchObject({ pauseCode: "PERMISSION_INSUFFICIENT", requiresReauth: true })
+    const browser = newBrowser()
+    const start = await browser.get(status.reconnectUrl ?? "")
+    const dialog = new URL(start.location ?? "")
+    expect(dialog.searchParams.get("scope")?.split(",")).toContain("pages_manage_posts")
+    expect(dialog.searchParams.get("auth_type")).toBe("rerequest")
+  })
+
+  it("refuses an administrator's resume of a channel that needs a reconnect, naming the code", async () => {
+    const { tenantId, connectionId } = await pausedMetaChannel(1)
+    const admin = h.client(h.token(tenantId, "admin"))
+    const refused = await admin.connections.resume.mutate({ connectionId }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(TRPCClientError)
+    expect((refused as TRPCClientError<never>).data).toMatchObject({ code: "PRECONDITION_FAILED", taxonomyCode: "TOKEN_REFRESH_FAILED" })
+    expect((refused as TRPCClientError<never>).message).toMatch(/needs a reconnect/)
+    expect((await admin.connections.status.query({ connectionId })).status).toBe("attention")
+  })
+
+  it("leaves the reconnect link out of the status for a tenant whose RECONNECT_WIZARD_ENABLED is off", async () => {
+    const tenantId = await h.newTenant()
+    const flagged = await startApiHarness({ tenantFlags: { [tenantId]: { RECONNECT_WIZARD_ENABLED: false } } })
+    try {
+      await flagged.newTenant(tenantId)
+      const connected = await flagged.connect("linkedin", { tenantId })
+      const client = flagged.client(flagged.token(tenantId, "member"))
+      await flagged.sim.control.revoke({ platform: "linkedin", token: connected.token })
+      const post = await client.posts.schedule.mutate({ connectionId: connected.connectionId, text: "held" })
+      await waitFor(() => client.posts.get.query({ postId: post.id }), (p) => p.status === "held")
+      const status = await client.connections.status.query({ connectionId: connected.connectionId })
+      expect(status).toMatchObject({ status: "revoked", pauseCode: "APP_DEAUTHORIZED", requiresReauth: true, reconnectUrl: null })
+      // The explicit procedure still works: the flag gates the banner, not reconnecting.
+      expect((await client.connections.reconnectUrl.query({ connectionId: connected.connectionId })).url).toContain("/api/oauth/linkedin/start")
+    } finally {
+      await flagged.close()
+    }
   })
 
   it("connects a new account for the caller's tenant through connectUrl, with PKCE where the platform has it (Google)", async () => {

@@ -4,7 +4,7 @@
 // infrastructure failures are INTERNAL_SERVER_ERROR without internals.
 import { TRPCError } from "@trpc/server"
 import { Cause, Exit } from "effect"
-import { TAXONOMY, userMessageFor } from "../core/taxonomy/Taxonomy.ts"
+import { type ErrorCode, isErrorCode, type Platform, TAXONOMY, userMessageFor } from "../core/taxonomy/Taxonomy.ts"
 import { isTaxonomyError, type TaxonomyError } from "../core/taxonomy/TaxonomyError.ts"
 import type { BackfillNotFound } from "../db/BackfillRepo.ts"
 import type { ConnectionNotFound } from "../db/ConnectionRepo.ts"
@@ -38,13 +38,13 @@ const taxonomyHttpCode = (error: TaxonomyError): TRPCCode => {
 
 /** Carried on a TRPCError as its cause so the error formatter can put it in `data`. */
 export class TaxonomyCause extends Error {
-  readonly taxonomyCode: TaxonomyError["_tag"]
+  readonly taxonomyCode: ErrorCode
   readonly userMessage: string
-  constructor(error: TaxonomyError) {
-    super(error.message)
+  constructor(code: ErrorCode, message: string, platform: Platform | undefined) {
+    super(message)
     this.name = "TaxonomyCause"
-    this.taxonomyCode = error._tag
-    this.userMessage = userMessageFor(error._tag, error.platform)
+    this.taxonomyCode = code
+    this.userMessage = userMessageFor(code, platform)
   }
 }
 
@@ -85,11 +85,18 @@ const isDomainError = (failure: unknown): failure is DomainError =>
 export const toTRPCError = (failure: unknown): TRPCError => {
   if (failure instanceof TRPCError) return failure
   if (isTaxonomyError(failure)) {
-    return new TRPCError({ code: taxonomyHttpCode(failure), message: failure.message, cause: new TaxonomyCause(failure) })
+    return new TRPCError({
+      code: taxonomyHttpCode(failure),
+      message: failure.message,
+      cause: new TaxonomyCause(failure._tag, failure.message, failure.platform)
+    })
   }
   if (isDomainError(failure)) {
     const [code, message] = (DOMAIN[failure._tag] as (e: DomainError) => readonly [TRPCCode, string])(failure)
-    return new TRPCError({ code, message })
+    // A refused resume names the taxonomy code that keeps the channel paused, as a failed call would.
+    const taxonomy =
+      failure._tag === "ResumeRefused" && isErrorCode(failure.code) ? new TaxonomyCause(failure.code, message, undefined) : undefined
+    return new TRPCError({ code, message, ...(taxonomy === undefined ? {} : { cause: taxonomy }) })
   }
   return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "internal error", ...(failure instanceof Error ? { cause: failure } : {}) })
 }
