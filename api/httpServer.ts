@@ -76,7 +76,8 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Runni
   let inFlight = 0
   let onIdle: (() => void) | undefined
   let ownUrl = ""
-  const publicUrl = (): string => (options.publicUrl ?? ownUrl).replace(/\/+$/, "")
+  let browsable = ""
+  const publicUrl = (): string => (options.publicUrl ?? browsable).replace(/\/+$/, "")
 
   const trpc = createHTTPHandler({
     router: appRouter,
@@ -167,6 +168,8 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Runni
   })
   const { port } = server.address() as AddressInfo
   ownUrl = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`
+  // Links for browsers cannot point at a wildcard address: without PUBLIC_URL they name this machine.
+  browsable = ["0.0.0.0", "::"].includes(options.host) ? `http://localhost:${port}` : ownUrl
 
   return {
     port,

@@ -10,9 +10,17 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { Cause, Clock, Effect, Exit, type ManagedRuntime } from "effect"
 import { isPlatform, PLATFORM_NAMES, type Platform } from "../../core/taxonomy/Taxonomy.ts"
 import { isTaxonomyError } from "../../core/taxonomy/TaxonomyError.ts"
-import { ConnectionRepo } from "../../db/ConnectionRepo.ts"
+import { ConnectionNotFound, ConnectionRepo } from "../../db/ConnectionRepo.ts"
 import { OAuthStateRepo } from "../../db/OAuthStateRepo.ts"
-import { type ConnectIntent, type ConnectOutcome, OAuthConnect, wrongAccountMessage } from "../../jobs/OAuthConnect.ts"
+import {
+  type ConnectIntent,
+  type ConnectOutcome,
+  NoAccountGranted,
+  OAuthConnect,
+  PlatformNotConfigured,
+  WrongAccount,
+  wrongAccountMessage
+} from "../../jobs/OAuthConnect.ts"
 import { MetricRecorder } from "../../observability/MetricRecorder.ts"
 import { ApiSecrets } from "../auth/ApiSecrets.ts"
 import type { AppServices } from "../AppServices.ts"
@@ -100,47 +108,42 @@ const failureAnswer = (cause: Cause.Cause<unknown>, claims: OAuthStateClaims, ex
   const failure = Cause.squash(cause)
   const platform = claims.platform
   const name = PLATFORM_NAMES[platform]
-  const tag = typeof failure === "object" && failure !== null && "_tag" in failure ? String(failure._tag) : ""
-  switch (tag) {
-    case "WrongAccount":
-      return {
-        status: 409,
-        outcome: "wrong_account",
-        title: "That is a different account",
-        message: wrongAccountMessage(failure as Parameters<typeof wrongAccountMessage>[0], expectedName),
-        platform,
-        connectionId: claims.connectionId
-      }
-    case "ConnectionNotFound":
-      return { status: 404, outcome: "not_found", title: "This channel no longer exists", message: "Nothing was changed.", platform }
-    case "NoAccountGranted":
-      return {
-        status: 409,
-        outcome: "no_account",
-        title: `No ${name} account to connect`,
-        message: `The ${name} sign-in granted access to nothing POSTD can publish to. Nothing was changed; sign in again and select the account to connect.`,
-        platform
-      }
-    case "PlatformNotConfigured":
-      return { status: 503, outcome: "not_configured", title: `${name} is not set up`, message: `${name} is not set up on this server. Nothing was changed.`, platform }
-    default:
-      return isTaxonomyError(failure)
-        ? {
-            status: 502,
-            outcome: "exchange_failed",
-            title: `${name} did not complete the sign-in`,
-            message: `${name} refused to complete the sign-in (${failure._tag}). Nothing was changed; start the connection again from POSTD.`,
-            platform,
-            connectionId: claims.connectionId
-          }
-        : {
-            status: 500,
-            outcome: "error",
-            title: "Something went wrong on our side",
-            message: "Nothing was changed. Please try again in a moment.",
-            platform
-          }
+  if (failure instanceof WrongAccount) {
+    return {
+      status: 409,
+      outcome: "wrong_account",
+      title: "That is a different account",
+      message: wrongAccountMessage(failure, expectedName),
+      platform,
+      connectionId: claims.connectionId
+    }
   }
+  if (failure instanceof ConnectionNotFound) {
+    return { status: 404, outcome: "not_found", title: "This channel no longer exists", message: "Nothing was changed.", platform }
+  }
+  if (failure instanceof NoAccountGranted) {
+    return {
+      status: 409,
+      outcome: "no_account",
+      title: `No ${name} account to connect`,
+      message: `The ${name} sign-in granted access to nothing POSTD can publish to. Nothing was changed; sign in again and select the account to connect.`,
+      platform
+    }
+  }
+  if (failure instanceof PlatformNotConfigured) {
+    return { status: 503, outcome: "not_configured", title: `${name} is not set up`, message: `${name} is not set up on this server. Nothing was changed.`, platform }
+  }
+  if (isTaxonomyError(failure)) {
+    return {
+      status: 502,
+      outcome: "exchange_failed",
+      title: `${name} did not complete the sign-in`,
+      message: `${name} refused to complete the sign-in (${failure._tag}). Nothing was changed; start the connection again from POSTD.`,
+      platform,
+      connectionId: claims.connectionId
+    }
+  }
+  return { status: 500, outcome: "error", title: "Something went wrong on our side", message: "Nothing was changed. Please try again in a moment.", platform }
 }
 
 const successAnswer = (outcome: ConnectOutcome, platform: Platform): Answer => {
