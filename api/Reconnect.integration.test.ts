@@ -164,7 +164,11 @@ describe("reconnect through the platform's OAuth", () => {
     const admin = h.client(h.token(tenantId, "admin"))
     const refused = await admin.connections.resume.mutate({ connectionId }).catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(TRPCClientError)
-    expect((refused as TRPCClientError<never>).data).toMatchObject({ code: "PRECONDITION_FAILED", taxonomyCode: "TOKEN_REFRESH_FAILED" })
+    expect((refused as TRPCClientError<never>).data).toMatchObject({
+      code: "PRECONDITION_FAILED",
+      taxonomyCode: "TOKEN_REFRESH_FAILED",
+      userMessage: expect.stringContaining("Facebook/Instagram")
+    })
     expect((refused as TRPCClientError<never>).message).toMatch(/needs a reconnect/)
     expect((await admin.connections.status.query({ connectionId })).status).toBe("attention")
   })

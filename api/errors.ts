@@ -4,7 +4,7 @@
 // infrastructure failures are INTERNAL_SERVER_ERROR without internals.
 import { TRPCError } from "@trpc/server"
 import { Cause, Exit } from "effect"
-import { type ErrorCode, isErrorCode, type Platform, TAXONOMY, userMessageFor } from "../core/taxonomy/Taxonomy.ts"
+import { type ErrorCode, type Platform, TAXONOMY, userMessageFor } from "../core/taxonomy/Taxonomy.ts"
 import { isTaxonomyError, type TaxonomyError } from "../core/taxonomy/TaxonomyError.ts"
 import type { BackfillNotFound } from "../db/BackfillRepo.ts"
 import type { ConnectionNotFound } from "../db/ConnectionRepo.ts"
@@ -94,8 +94,7 @@ export const toTRPCError = (failure: unknown): TRPCError => {
   if (isDomainError(failure)) {
     const [code, message] = (DOMAIN[failure._tag] as (e: DomainError) => readonly [TRPCCode, string])(failure)
     // A refused resume names the taxonomy code that keeps the channel paused, as a failed call would.
-    const taxonomy =
-      failure._tag === "ResumeRefused" && isErrorCode(failure.code) ? new TaxonomyCause(failure.code, message, undefined) : undefined
+    const taxonomy = failure._tag === "ResumeRefused" ? new TaxonomyCause(failure.code, message, failure.platform) : undefined
     return new TRPCError({ code, message, ...(taxonomy === undefined ? {} : { cause: taxonomy }) })
   }
   return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "internal error", ...(failure instanceof Error ? { cause: failure } : {}) })

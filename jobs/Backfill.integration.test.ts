@@ -6,6 +6,7 @@ import { sql } from "kysely"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ConnectionRepo } from "../db/ConnectionRepo.ts"
 import { type Harness, startHarness, waitFor } from "../test/pipeline/PipelineHarness.ts"
+import { findPoint, MetricRecorder } from "../observability/MetricRecorder.ts"
 import { Backfill } from "./Backfill.ts"
 
 let h: Harness
@@ -45,6 +46,10 @@ const withHeld = async (platform: "meta" | "linkedin", posts: ReadonlyArray<{ re
 }
 
 const statuses = async (tenantId: string, ids: ReadonlyArray<string>) => Promise.all(ids.map(async (id) => (await h.post(tenantId, id)).status))
+const skippedCount = async (): Promise<number> => {
+  const point = findPoint(await h.run(MetricRecorder.use((m) => m.snapshot)), "recovery.backfill.posts", { platform: "meta", outcome: "skipped" })
+  return point !== undefined && point.kind !== "histogram" ? point.value : 0
+}
 const failure = (exit: Exit.Exit<unknown, unknown>) => (Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined)
 
 describe("backfill", () => {
@@ -87,10 +92,12 @@ describe("backfill", () => {
   it("declines: every held post is skipped with who declined, none is published", async () => {
     const { tenantId, connectionId, ids } = await withHeld("meta", [{ lateBy: HOUR }, { lateBy: 2 * HOUR }])
     const offer = await h.run(Backfill.use((b) => b.offer(tenantId, connectionId, new Date(0), "member:alice")))
+    const skippedBefore = await skippedCount()
     const declined = await h.run(Backfill.use((b) => b.decline(tenantId, offer.id, "member:bob")))
     expect(declined).toMatchObject({ skipped: 2, offer: { status: "declined", decidedBy: "member:bob" } })
     expect(await statuses(tenantId, ids)).toEqual(["skipped", "skipped"])
     expect((await h.post(tenantId, ids[0] ?? "")).skippedReason).toBe("not backfilled: the backfill was declined by member:bob")
+    expect(await skippedCount()).toBe(skippedBefore + 2)
     // Declining again is the same decision; accepting now is a conflict.
     expect((await h.run(Backfill.use((b) => b.decline(tenantId, offer.id, "member:bob")))).skipped).toBe(0)
     const accept = await h.runtime.runPromiseExit(Backfill.use((b) => b.accept(tenantId, offer.id, "member:alice")))

@@ -151,6 +151,7 @@ export class Backfill extends Context.Service<
         const current = yield* offers.get(tenantId, backfillJobId)
         if (current.status !== "offered") return { offer: yield* alreadyDecided(current, "declined"), skipped: 0 }
         const held = yield* posts.heldOf(tenantId, current.connectionId)
+        const connection = yield* connections.get(tenantId, current.connectionId).pipe(Effect.option)
         const skipped = yield* database.transaction("Backfill.decline", (trx) =>
           Effect.gen(function* () {
             const declined = yield* offers.decide(trx, tenantId, backfillJobId, "declined", actor)
@@ -162,6 +163,9 @@ export class Backfill extends Context.Service<
         )
         const after = yield* offers.get(tenantId, backfillJobId)
         if (skipped === undefined) return { offer: yield* alreadyDecided(after, "declined"), skipped: 0 }
+        if (connection._tag === "Some" && skipped > 0) {
+          yield* metrics.record("recovery.backfill.posts", skipped, { platform: connection.value.platform, outcome: "skipped" })
+        }
         return { offer: after, skipped }
       })
 

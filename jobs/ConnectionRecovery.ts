@@ -7,7 +7,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import type { Credentials } from "../core/publish/Connector.ts"
 import { Connectors } from "../core/publish/Connector.ts"
 import { buildPauseReason } from "../core/recovery/PauseReason.ts"
-import { type ErrorCode, TAXONOMY } from "../core/taxonomy/Taxonomy.ts"
+import { ErrorCode, Platform, TAXONOMY } from "../core/taxonomy/Taxonomy.ts"
 import { TokenRefreshFailed, type TaxonomyError } from "../core/taxonomy/TaxonomyError.ts"
 import { BreakerSettingsConfig, CircuitBreakerStore } from "../db/CircuitBreakerStore.ts"
 import { type ConnectionNotFound, ConnectionRepo } from "../db/ConnectionRepo.ts"
@@ -21,7 +21,8 @@ const SYSTEM = "system"
 /** A manual resume that would only fail again: the pause needs a reconnect (its tokens are dead). */
 export class ResumeRefused extends Schema.TaggedError<ResumeRefused>()("ResumeRefused", {
   connectionId: Schema.String,
-  code: Schema.String,
+  platform: Platform,
+  code: ErrorCode,
   message: Schema.String
 }) {}
 
@@ -170,6 +171,7 @@ export class ConnectionRecovery extends Context.Service<
         if (connection.status !== "active" && reason?.requiresReauth === true) {
           return yield* new ResumeRefused({
             connectionId,
+            platform: connection.platform,
             code: reason.code,
             message: `this channel needs a reconnect, not a resume: ${reason.recoveryAction}`
           })

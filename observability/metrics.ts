@@ -175,13 +175,14 @@ export const METRICS = {
   "recovery.backfill.posts": {
     kind: "counter",
     unit: "{post}",
-    description: "Held posts a backfill released to publish late, or skipped (too late, outside its window, declined).",
+    description: "Held posts a backfill released to publish late, or skipped (too late, outside its window, or the backfill declined).",
     labels: ["platform", "outcome"]
   },
   "recovery.reconnect": {
     kind: "counter",
     unit: "{callback}",
-    description: "OAuth connect and reconnect callbacks, by how they ended (reconnected, connected, wrong_account, denied …).",
+    description:
+      "OAuth connect and reconnect steps by how they ended: starts (started, or refused) and callbacks (reconnected, connected, wrong_account, denied …).",
     labels: ["platform", "outcome"]
   },
   "breaker.opened": {
