@@ -1,18 +1,23 @@
 // The simulator's control API under /_control: JSON in and out, for tests and chaos scripts to set
 // up accounts, apps and tokens, break them (expire, revoke, remove a scope, restrict, delete),
-// inject faults, and read back posts, dedupe counts and the call log.
+// inject faults, read back posts, dedupe counts and the call log, and send platform webhooks to the
+// service under test (the one asynchronous endpoint).
 import { Result, Schema, SchemaIssue } from "effect"
 import { Platform } from "../../core/taxonomy/Taxonomy.ts"
 import { CALL_OUTCOMES, type CallFilter, type CallLog } from "./CallLog.ts"
 import { type FaultBook, FaultSpec } from "./Faults.ts"
 import { jsonResponse, type SimResponse } from "./SimResponse.ts"
 import type { PostFilter, SimulatorState } from "./SimulatorState.ts"
+import { WebhookDeliveryRequest } from "./webhooks/WebhookRequest.ts"
+import { DeliveryFailed, deliverWebhook } from "./webhooks/WebhookSender.ts"
 
 export interface ControlContext {
   readonly state: SimulatorState
   readonly faults: FaultBook
   readonly calls: CallLog
   readonly clock: () => number
+  /** Aborted when the simulator closes: ends webhook deliveries still waiting for an answer. */
+  readonly signal?: AbortSignal | undefined
 }
 
 const Selector = {
@@ -123,7 +128,7 @@ const parseJson = (raw: string): unknown => {
   }
 }
 
-const route = (ctx: ControlContext, method: string, path: string, query: URLSearchParams, raw: string): SimResponse => {
+const route = (ctx: ControlContext, method: string, path: string, query: URLSearchParams, raw: string): SimResponse | Promise<SimResponse> => {
   const { state, faults, calls, clock } = ctx
   const body = (): unknown => parseJson(raw)
   switch (`${method} ${path}`) {
@@ -200,6 +205,8 @@ const route = (ctx: ControlContext, method: string, path: string, query: URLSear
     case "DELETE /calls":
       calls.clear()
       return jsonResponse(200, { ok: true })
+    case "POST /webhooks/deliver":
+      return deliver(ctx, decode(WebhookDeliveryRequest, body()))
   }
   const fault = /^\/faults\/([^/]+)$/.exec(path)?.[1]
   if (method === "DELETE" && fault !== undefined) {
@@ -208,10 +215,20 @@ const route = (ctx: ControlContext, method: string, path: string, query: URLSear
   return jsonResponse(404, { error: `no control endpoint ${method} /_control${path}` })
 }
 
-/** `path` is the part after /_control, e.g. "/faults". */
-export const handleControl = (ctx: ControlContext, method: string, path: string, query: URLSearchParams, raw: string): SimResponse => {
+/** A target that never answers is the caller's problem to see: 502 (504 on a timeout) with why. */
+const deliver = async (ctx: ControlContext, request: typeof WebhookDeliveryRequest.Type): Promise<SimResponse> => {
   try {
-    return route(ctx, method, path === "" ? "/" : path.replace(/\/$/, "") || "/", query, raw)
+    return jsonResponse(200, await deliverWebhook({ state: ctx.state, clock: ctx.clock, signal: ctx.signal }, request))
+  } catch (cause) {
+    if (!(cause instanceof DeliveryFailed)) throw cause
+    return jsonResponse(/timeout|aborted/i.test(cause.message) ? 504 : 502, { error: `webhook delivery failed: ${cause.message}` })
+  }
+}
+
+/** `path` is the part after /_control, e.g. "/faults". */
+export const handleControl = async (ctx: ControlContext, method: string, path: string, query: URLSearchParams, raw: string): Promise<SimResponse> => {
+  try {
+    return await route(ctx, method, path === "" ? "/" : path.replace(/\/$/, "") || "/", query, raw)
   } catch (cause) {
     if (cause instanceof BadRequest) return badRequest(cause.message)
     throw cause

@@ -111,6 +111,9 @@ const locate = (host: string, method: string, path: string): Located | undefined
 export const startPartnerSimulator = async (options: PartnerSimulatorOptions = {}): Promise<RunningSimulator> => {
   const clock = options.clock ?? Date.now
   const state = new SimulatorState(clock)
+  // Google's signing key exists from the start, so its JWKS is stable for the simulator's life.
+  state.googleSigningKey()
+  const closingSignal = new AbortController()
   const faults = new FaultBook(options.seed ?? 20_261_123)
   const calls = new CallLog(options.callLogCapacity ?? DEFAULT_CALL_LOG_CAPACITY)
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
@@ -243,7 +246,8 @@ export const startPartnerSimulator = async (options: PartnerSimulatorOptions = {
       return
     }
     if (host === CONTROL_PREFIX) {
-      send(res, handleControl({ state, faults, calls, clock }, (req.method ?? "GET").toUpperCase(), path === "/" ? "" : path, url.searchParams, raw))
+      const control = { state, faults, calls, clock, signal: closingSignal.signal }
+      send(res, await handleControl(control, (req.method ?? "GET").toUpperCase(), path === "/" ? "" : path, url.searchParams, raw))
       return
     }
     await handlePartner(req, res, url, host, path, raw)
@@ -273,6 +277,7 @@ export const startPartnerSimulator = async (options: PartnerSimulatorOptions = {
   const close = (): Promise<void> => {
     closed ??= new Promise<void>((resolve) => {
       closing = true
+      closingSignal.abort()
       for (const wake of [...sleepers]) wake()
       for (const res of [...hanging]) res.socket?.destroy()
       hanging.clear()

@@ -5,6 +5,7 @@ import type { CallFilter, CallRecord } from "./CallLog.ts"
 import type { AccountRequest, AppRequest, MintRequest, RemoveScopeRequest, RestrictRequest, RevokeRequest } from "./ControlApi.ts"
 import type { FaultSpec, FaultView } from "./Faults.ts"
 import type { Account, App, Post, PostFilter } from "./SimulatorState.ts"
+import type { WebhookDeliveryRequest, WebhookDeliveryResult } from "./webhooks/WebhookRequest.ts"
 
 export interface MintedToken {
   readonly accessToken: string
@@ -122,5 +123,13 @@ export class SimulatorControl {
 
   async clearCalls(): Promise<void> {
     await this.call("DELETE", "/calls")
+  }
+
+  /**
+   * The simulator sends a platform's webhook to `request.target` (our service), signed as the
+   * platform signs it, and answers what the service answered. Throws when the target gave no answer.
+   */
+  deliverWebhook(request: WebhookDeliveryRequest): Promise<WebhookDeliveryResult> {
+    return this.call("POST", "/webhooks/deliver", request)
   }
 }

@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto"
 import { PLATFORMS, type Platform } from "../../core/taxonomy/Taxonomy.ts"
 import { TOKEN_POLICIES } from "./TokenPolicy.ts"
+import { GoogleSigningKey } from "./webhooks/GoogleSigningKey.ts"
 
 export interface Account {
   readonly platform: Platform
@@ -41,6 +42,8 @@ export interface Grant {
 export interface AccessToken {
   readonly token: string
   readonly grantId: string
+  /** Epoch ms on the simulator clock. */
+  readonly issuedAt: number
   readonly expiresAt: number | null
 }
 
@@ -167,6 +170,8 @@ export class SimulatorState {
   private postsById = new Map<string, Mutable<Post>>()
   private containers = new Map<string, Mutable<Container>>()
   private counters = new Map<string, number>()
+  // Kept across resets: Google's keys outlive any one test's accounts.
+  private googleKey: GoogleSigningKey | undefined
 
   constructor(clock: () => number) {
     this.clock = clock
@@ -192,6 +197,12 @@ export class SimulatorState {
       this.registerApp({ platform, clientId: defaultClientId(platform), clientSecret: defaultClientSecret(platform), redirectUris: [] }, true)
     }
     if (seedDefaults) for (const account of DEFAULT_ACCOUNTS) this.upsertAccount(account)
+  }
+
+  /** Google's OIDC signing key (its JWKS and Pub/Sub push tokens), made on first use. */
+  googleSigningKey(): GoogleSigningKey {
+    this.googleKey ??= new GoogleSigningKey()
+    return this.googleKey
   }
 
   /** A per-kind counter, for partner ids that look like the real ones and stay readable in tests. */
@@ -289,7 +300,7 @@ export class SimulatorState {
     const now = this.clock()
     const accessToken = randomToken(policy.accessPrefix)
     const expiresAt = ttlSec === null ? null : now + ttlSec * 1_000
-    this.accessTokens.set(accessToken, { token: accessToken, grantId: grant.id, expiresAt })
+    this.accessTokens.set(accessToken, { token: accessToken, grantId: grant.id, issuedAt: now, expiresAt })
     const base = {
       accessToken,
       expiresAt,

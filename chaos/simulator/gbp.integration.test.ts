@@ -273,3 +273,49 @@ describe("Google OAuth", () => {
     }
   })
 })
+
+describe("Google Business Profile location state (v1 locations/{id})", () => {
+  const location = (token: string, id = "4000001", readMask: string | null = "name,title,metadata"): Promise<PartnerReply> =>
+    partnerFetch(
+      `${sim.baseUrl("mybusinessbusinessinformation.googleapis.com")}/v1/locations/${id}${readMask === null ? "" : `?readMask=${readMask}`}`,
+      { headers: { authorization: `Bearer ${token}` } }
+    )
+  const metadata = (reply: PartnerReply): Record<string, unknown> => (reply.body as { metadata: Record<string, unknown> }).metadata
+
+  it("answers the location with the fields of readMask, able to post while healthy", async () => {
+    const { accessToken } = await mint()
+    const reply = await location(accessToken)
+    expect(reply.status).toBe(200)
+    expect(reply.body).toMatchObject({ name: "locations/4000001", title: "Sim Coffee Downtown", metadata: { hasVoiceOfMerchant: true, canOperateLocalPost: true } })
+    expect((await location(accessToken, "4000001", "name")).body).toEqual({ name: "locations/4000001" })
+    expect((await location(accessToken, "4000001", "metadata.hasVoiceOfMerchant")).body).toEqual({ metadata: { hasVoiceOfMerchant: true } })
+    expect(classify(await location(accessToken, "4000001", null)).code).toBe("VALIDATION_ERROR")
+  })
+
+  it("answers a restricted location 200 without voice of merchant or local posts, a deleted one 404 NOT_FOUND", async () => {
+    const { accessToken } = await mint()
+    await sim.control.restrictAccount({ platform: "gbp", accountId: LOCATION })
+    const restricted = await location(accessToken)
+    expect(restricted.status).toBe(200)
+    expect(metadata(restricted)).toMatchObject({ hasVoiceOfMerchant: false, canOperateLocalPost: false })
+    await sim.control.deleteAccount("gbp", LOCATION)
+    const gone = await location(accessToken)
+    expect(gone.status).toBe(404)
+    expect(googleError(gone).status).toBe("NOT_FOUND")
+    expect(classify(gone).code).toBe("RESOURCE_NOT_FOUND")
+    expect(classify(await location(accessToken, "4999999")).code).toBe("RESOURCE_NOT_FOUND")
+  })
+
+  it("checks access as the other location calls: the grant must hold the location, with business.manage, on a live token", async () => {
+    await sim.control.createAccount({ platform: "gbp", accountId: "accounts/3000002/locations/4000002", userId: "google-user-2" })
+    const { accessToken } = await mint()
+    const other = await location(accessToken, "4000002")
+    expect(other.status).toBe(403)
+    expect(googleError(other).status).toBe("PERMISSION_DENIED")
+    await sim.control.removeScope({ token: accessToken, scope: GBP_SCOPE })
+    expect(classify(await location(accessToken)).code).toBe("PERMISSION_INSUFFICIENT")
+    const expired = await mint()
+    await sim.control.expireToken(expired.accessToken)
+    expect(classify(await location(expired.accessToken)).code).toBe("AUTH_EXPIRED")
+  })
+})

@@ -283,3 +283,50 @@ describe("LinkedIn OAuth", () => {
     expect(badClient.body).toMatchObject({ error: "invalid_client" })
   })
 })
+
+describe("LinkedIn token introspection", () => {
+  const introspect = (token: string, client: { readonly id: string; readonly secret: string } = { id: "sim-linkedin-client", secret: "sim-linkedin-secret" }) =>
+    partnerFetch(oauth("/oauth/v2/introspectToken"), { form: { client_id: client.id, client_secret: client.secret, token } })
+
+  it("answers an active token's status, scopes and expiry in seconds", async () => {
+    const minted = await sim.control.mintToken({ platform: "linkedin", accountIds: [ORG] })
+    const reply = await introspect(minted.accessToken)
+    expect(reply.status).toBe(200)
+    expect(reply.body).toMatchObject({
+      active: true,
+      status: "active",
+      client_id: "sim-linkedin-client",
+      auth_type: "3L",
+      expires_at: Math.floor((minted.expiresAt ?? 0) / 1_000),
+      created_at: expect.any(Number)
+    })
+    expect(String((reply.body as { scope: string }).scope).split(",")).toEqual(expect.arrayContaining(["w_organization_social", "r_organization_social"]))
+  })
+
+  it("reflects a removed scope, an expired token, a revoked grant, and knows no token of another client", async () => {
+    const minted = await sim.control.mintToken({ platform: "linkedin", accountIds: [ORG] })
+    await sim.control.removeScope({ token: minted.accessToken, scope: "w_organization_social" })
+    expect((await introspect(minted.accessToken)).body).toMatchObject({ active: true, scope: expect.not.stringContaining("w_organization_social") })
+
+    const expiring = await sim.control.mintToken({ platform: "linkedin", accountIds: [ORG] })
+    await sim.control.expireToken(expiring.accessToken)
+    expect((await introspect(expiring.accessToken)).body).toMatchObject({ active: false, status: "expired" })
+
+    await sim.control.revoke({ token: minted.accessToken })
+    expect((await introspect(minted.accessToken)).body).toMatchObject({ active: false, status: "revoked" })
+
+    expect((await introspect("AQVnot-a-token")).body).toEqual({ active: false })
+    await sim.control.registerApp({ platform: "linkedin", clientId: "other-client", clientSecret: "other-secret", redirectUris: [] })
+    expect((await introspect(expiring.accessToken, { id: "other-client", secret: "other-secret" })).body).toEqual({ active: false })
+  })
+
+  it("refuses wrong client credentials as invalid_client and a missing token as invalid_request", async () => {
+    const minted = await sim.control.mintToken({ platform: "linkedin", accountIds: [ORG] })
+    const bad = await introspect(minted.accessToken, { id: "sim-linkedin-client", secret: "wrong" })
+    expect(bad.status).toBe(401)
+    expect(bad.body).toMatchObject({ error: "invalid_client" })
+    const missing = await partnerFetch(oauth("/oauth/v2/introspectToken"), { form: { client_id: "sim-linkedin-client", client_secret: "sim-linkedin-secret" } })
+    expect(missing.status).toBe(400)
+    expect(missing.body).toMatchObject({ error: "invalid_request" })
+  })
+})

@@ -71,6 +71,12 @@ export interface HealthReport {
   readonly scopes?: ReadonlyArray<string> | undefined
 }
 
+/**
+ * What the target account's own state says: "gone" (deleted, unknown to the platform), "restricted"
+ * (suspended, lost verification, may not post), or "ok".
+ */
+export type AccountStatus = "ok" | "gone" | "restricted"
+
 export interface Connector {
   readonly platform: Platform
   readonly publish: (request: PublishRequest) => Effect.Effect<PublishedPost, TaxonomyError>
@@ -84,6 +90,12 @@ export interface Connector {
   readonly healthCheck: (credentials: Credentials) => Effect.Effect<HealthReport, TaxonomyError>
   /** Present where the platform has refresh tokens. A rejected grant is TOKEN_REFRESH_FAILED. */
   readonly refreshToken?: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<TokenSet, TaxonomyError>
+  /**
+   * Present where the platform lets us read the target account's own state: used when a platform
+   * notifies a change without saying what it was (Google's UPDATED_LOCATION_STATE). Failures other
+   * than the account being gone are the call's classified error.
+   */
+  readonly accountStatus?: (credentials: Credentials) => Effect.Effect<AccountStatus, TaxonomyError>
 }
 
 export class Connectors extends Context.Service<

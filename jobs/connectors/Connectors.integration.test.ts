@@ -128,6 +128,8 @@ interface Fixture {
   readonly unavailable: ErrorCode
   /** A scope whose removal makes publishing impossible. */
   readonly publishScope: string
+  /** How the health check shows that scope gone: its report leaves it out, or the check fails. */
+  readonly healthSeesScope: "report" | "fails" | undefined
   readonly expired: ErrorCode | undefined
   readonly revoked: ErrorCode
   readonly refresh: "rotates" | "keeps" | undefined
@@ -144,6 +146,7 @@ const FIXTURES: ReadonlyArray<Fixture> = [
     lastPublishPath: "/1000001/feed",
     unavailable: "PARTNER_UNAVAILABLE",
     publishScope: "pages_manage_posts",
+    healthSeesScope: "report",
     expired: "AUTH_EXPIRED",
     revoked: "APP_DEAUTHORIZED",
     refresh: undefined
@@ -158,6 +161,7 @@ const FIXTURES: ReadonlyArray<Fixture> = [
     lastPublishPath: "/17841400000000001/media_publish",
     unavailable: "PARTNER_UNAVAILABLE",
     publishScope: "instagram_content_publish",
+    healthSeesScope: "report",
     expired: "AUTH_EXPIRED",
     revoked: "APP_DEAUTHORIZED",
     refresh: undefined
@@ -172,6 +176,7 @@ const FIXTURES: ReadonlyArray<Fixture> = [
     lastPublishPath: "/rest/posts",
     unavailable: "PARTNER_UNAVAILABLE",
     publishScope: "w_organization_social",
+    healthSeesScope: "report",
     expired: "AUTH_EXPIRED",
     revoked: "APP_DEAUTHORIZED",
     refresh: "rotates"
@@ -187,6 +192,7 @@ const FIXTURES: ReadonlyArray<Fixture> = [
     // TikTok documents no 503 body: its internal_error code decides, whatever the status.
     unavailable: "PARTNER_5XX",
     publishScope: "video.publish",
+    healthSeesScope: "fails",
     // TikTok has one code for an expired and a revoked token; its advice is to refresh.
     expired: "AUTH_EXPIRED",
     revoked: "AUTH_EXPIRED",
@@ -202,6 +208,7 @@ const FIXTURES: ReadonlyArray<Fixture> = [
     lastPublishPath: "/localPosts",
     unavailable: "PARTNER_UNAVAILABLE",
     publishScope: "https://www.googleapis.com/auth/business.manage",
+    healthSeesScope: "fails",
     expired: "AUTH_EXPIRED",
     revoked: "AUTH_INVALID",
     refresh: "keeps"
@@ -216,6 +223,7 @@ const FIXTURES: ReadonlyArray<Fixture> = [
     lastPublishPath: "/actions/send",
     unavailable: "PARTNER_UNAVAILABLE",
     publishScope: "",
+    healthSeesScope: undefined,
     // Mailchimp tokens never expire.
     expired: undefined,
     revoked: "AUTH_INVALID",
@@ -278,11 +286,10 @@ describe.each(FIXTURES)("$name connector against the simulator", (f) => {
     expect(await postCount(req.dedupeKey)).toBe(1)
   })
 
-  it("passes its health check", async () => {
+  it("passes its health check, reporting the publishing scope where the platform lists scopes", async () => {
     const { request: req } = await request()
     const report = await run(connector().healthCheck(req.credentials))
-    if (f.platform === "meta") expect(report.scopes).toContain(f.publishScope)
-    if (f.platform === "gbp") expect(report.scopes).toContain(f.publishScope)
+    if (f.healthSeesScope === "report" || f.platform === "gbp") expect(report.scopes).toContain(f.publishScope)
   })
 
   if (f.expired !== undefined) it("reads an expired access token as the platform's expiry code", async () => {
@@ -292,16 +299,24 @@ describe.each(FIXTURES)("$name connector against the simulator", (f) => {
     expect((await failure(connector().healthCheck(req.credentials)))._tag).toBe(f.expired)
   })
 
-  it("reads an app the user removed as the platform reports it", async () => {
+  it("reads an app the user removed as the platform reports it, in publishing and in the health check", async () => {
     const { token, request: req } = await request()
     await control("POST", "/revoke", { token: token.accessToken })
     expect((await failure(connector().publish(req)))._tag).toBe(f.revoked)
+    expect((await failure(connector().healthCheck(req.credentials)))._tag).toBe(f.revoked)
   })
 
-  if (f.publishScope !== "") it("reads a removed publishing scope as PERMISSION_INSUFFICIENT", async () => {
+  if (f.publishScope !== "") it("reads a removed publishing scope as PERMISSION_INSUFFICIENT, and the health check sees it", async () => {
     const { token, request: req } = await request()
     await control("POST", "/scopes/remove", { token: token.accessToken, scope: f.publishScope })
     expect((await failure(connector().publish(req)))._tag).toBe("PERMISSION_INSUFFICIENT")
+    if (f.healthSeesScope === "fails") {
+      expect((await failure(connector().healthCheck(req.credentials)))._tag).toBe("PERMISSION_INSUFFICIENT")
+    } else {
+      const report = await run(connector().healthCheck(req.credentials))
+      expect(report.scopes).toBeDefined()
+      expect(report.scopes).not.toContain(f.publishScope)
+    }
   })
 
   it("reads a 500 as PARTNER_5XX and a 503 as the platform's unavailable", async () => {
@@ -426,6 +441,37 @@ describe("platform specifics against the simulator", () => {
     }
     await run(linkedin.publish(req))
     expect((await failure(linkedin.publish({ ...req, dedupeKey: "li-dup-2" })))._tag).toBe("DUPLICATE_CONTENT")
+  })
+
+  it("LinkedIn's health check refuses an OAuth client LinkedIn does not know as UNKNOWN, and without a client keeps to userinfo", async () => {
+    const token = await mint("linkedin", ["urn:li:organization:2000001"])
+    const creds = credentials("linkedin", "urn:li:organization:2000001", token.accessToken)
+    const unknownClient = await connectorsFrom({ PARTNER_SIMULATOR_URL: sim.url, LINKEDIN_CLIENT_ID: "unregistered-client", LINKEDIN_CLIENT_SECRET: "x" })
+    expect((await failure(unknownClient.forPlatform("linkedin").healthCheck(creds)))._tag).toBe("UNKNOWN")
+    const noClient = await connectorsFrom({ LINKEDIN_API_URL: `${sim.url}/api.linkedin.com`, LINKEDIN_OAUTH_URL: `${sim.url}/www.linkedin.com` })
+    await control("POST", "/scopes/remove", { token: token.accessToken, scope: "w_organization_social" })
+    expect(await run(noClient.forPlatform("linkedin").healthCheck(creds))).toEqual({})
+    expect((await run(connectors.forPlatform("linkedin").healthCheck(creds))).scopes).not.toContain("w_organization_social")
+  })
+
+  it("Google Business Profile reads its location's own state: ok, restricted when suspended, gone when deleted", async () => {
+    const location = "accounts/3000001/locations/4000001"
+    const token = await mint("gbp", [location])
+    const accountStatus = connectors.forPlatform("gbp").accountStatus
+    if (accountStatus === undefined) throw new Error("gbp must read its account status")
+    const creds = credentials("gbp", location, token.accessToken)
+    expect(await run(accountStatus(creds))).toBe("ok")
+    await control("POST", "/accounts/restrict", { platform: "gbp", accountId: location })
+    expect(await run(accountStatus(creds))).toBe("restricted")
+    await control("POST", "/accounts/delete", { platform: "gbp", accountId: location })
+    expect(await run(accountStatus(creds))).toBe("gone")
+    await control("POST", "/tokens/expire", { token: token.accessToken })
+    expect((await failure(accountStatus(creds)))._tag).toBe("AUTH_EXPIRED")
+  })
+
+  it("only Google Business Profile reads account status", () => {
+    const reading = (["meta", "linkedin", "tiktok", "gbp", "mailchimp"] as const).filter((p) => connectors.forPlatform(p).accountStatus !== undefined)
+    expect(reading).toEqual(["gbp"])
   })
 
   it("Meta reports a declined permission by leaving it out of the health check's scopes", async () => {

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted, Result } from "effect"
 import type { PublishRequest } from "../../core/publish/Connector.ts"
 import { credentialsFor, fakeFetch, formOf, jsonOf, type Route } from "./FakeFetch.ts"
-import { gbpLocationOf, localPostBody, localPostsOf, makeGbpConnector } from "./GbpConnector.ts"
+import { gbpLocationOf, localPostBody, localPostsOf, locationStatusOf, makeGbpConnector } from "./GbpConnector.ts"
 import { partnerEndpointsFor } from "./PartnerEndpoints.ts"
 import { makePartnerHttp } from "./PartnerHttp.ts"
 
@@ -134,5 +134,55 @@ describe("GbpConnector", () => {
       const error = yield* Effect.flip(connector.refreshToken?.(Redacted.make("1//r")) ?? Effect.die("Google must refresh"))
       assert.strictEqual(error._tag, "TOKEN_REFRESH_FAILED")
       assert.strictEqual(error.platform, "gbp")
+    }))
+
+  it("reads a location's metadata as its status: both posting flags true is ok, a false or left-out one restricted", () => {
+    assert.strictEqual(locationStatusOf({ name: "locations/2", metadata: { hasVoiceOfMerchant: true, canOperateLocalPost: true } }), "ok")
+    assert.strictEqual(locationStatusOf({ metadata: { hasVoiceOfMerchant: false, canOperateLocalPost: true } }), "restricted")
+    assert.strictEqual(locationStatusOf({ metadata: { hasVoiceOfMerchant: true, canOperateLocalPost: false } }), "restricted")
+    // Proto3 JSON leaves false out.
+    assert.strictEqual(locationStatusOf({ metadata: { hasVoiceOfMerchant: true } }), "restricted")
+    assert.strictEqual(locationStatusOf({ name: "locations/2" }), "ok")
+  })
+
+  const LOCATION_READ = "/mybusinessbusinessinformation.googleapis.com/v1/locations/2"
+
+  it.effect("reads the location's state from the Business Information API", () =>
+    Effect.gen(function* () {
+      const { fake, connector } = connectorWith([
+        {
+          method: "GET",
+          path: LOCATION_READ,
+          reply: [
+            { body: { name: "locations/2", title: "Downtown", metadata: { hasVoiceOfMerchant: true, canOperateLocalPost: true } } },
+            { body: { name: "locations/2", title: "Downtown", metadata: { hasVoiceOfMerchant: false, canOperateLocalPost: false } } }
+          ]
+        }
+      ])
+      const status = connector.accountStatus
+      if (status === undefined) return yield* Effect.die("GBP must read its account status")
+      assert.strictEqual(yield* status(credentialsFor("gbp", LOCATION)), "ok")
+      assert.strictEqual(yield* status(credentialsFor("gbp", LOCATION)), "restricted")
+      assert.strictEqual(fake.requests[0]?.url.searchParams.get("readMask"), "name,title,metadata")
+      assert.strictEqual(fake.requests[0]?.headers["authorization"], "Bearer access-token-1")
+    }))
+
+  it.effect("reads Google's NOT_FOUND as gone and fails other errors with their code", () =>
+    Effect.gen(function* () {
+      const notFound = { error: { code: 404, message: "Requested entity was not found.", status: "NOT_FOUND" } }
+      const denied = {
+        error: {
+          code: 403,
+          message: "Request had insufficient authentication scopes.",
+          status: "PERMISSION_DENIED",
+          details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "ACCESS_TOKEN_SCOPE_INSUFFICIENT", domain: "googleapis.com" }]
+        }
+      }
+      const { connector } = connectorWith([{ method: "GET", path: LOCATION_READ, reply: [{ status: 404, body: notFound }, { status: 403, body: denied }, { status: 503, body: { error: { code: 503, message: "The service is currently unavailable.", status: "UNAVAILABLE" } } }] }])
+      const status = connector.accountStatus
+      if (status === undefined) return yield* Effect.die("GBP must read its account status")
+      assert.strictEqual(yield* status(credentialsFor("gbp", LOCATION)), "gone")
+      assert.strictEqual((yield* Effect.flip(status(credentialsFor("gbp", LOCATION))))._tag, "PERMISSION_INSUFFICIENT")
+      assert.strictEqual((yield* Effect.flip(status(credentialsFor("gbp", LOCATION))))._tag, "PARTNER_UNAVAILABLE")
     }))
 })

@@ -1,10 +1,11 @@
 // Google Business Profile local posts (v4 `localPosts`) for the location in partnerAccountId
 // (`accounts/A/locations/L`). A 2xx with state REJECTED is CONTENT_REJECTED (the classifier reads it);
 // PROCESSING counts as accepted. Google refresh responses carry no refresh token: keep the stored one.
+// The location's own state (gone, suspended) comes from the Business Information API.
 import { Effect, type Redacted, Result } from "effect"
 import { detectFailure } from "../../core/classify/Classifier.ts"
-import { arrayField, field, stringField } from "../../core/classify/Fields.ts"
-import type { Connector, Credentials, PostContent, PublishedPost, PublishRequest } from "../../core/publish/Connector.ts"
+import { arrayField, field, recordField, stringField } from "../../core/classify/Fields.ts"
+import type { AccountStatus, Connector, Credentials, PostContent, PublishedPost, PublishRequest } from "../../core/publish/Connector.ts"
 import { toTaxonomyError } from "../../core/taxonomy/Classification.ts"
 import type { TaxonomyError } from "../../core/taxonomy/TaxonomyError.ts"
 import { invalidRequest, notConfigured, unexpectedReply, unsupported } from "./ConnectorFailure.ts"
@@ -54,6 +55,20 @@ export const localPostsOf = (body: unknown): ReadonlyArray<LocalPost> =>
 const publishedOf = (post: unknown, name: string): PublishedPost => {
   const url = stringField(post, "searchUrl")
   return { partnerPostId: name, ...(url === undefined ? {} : { url }) }
+}
+
+/** The location fields accountStatus reads. */
+export const LOCATION_READ_MASK = "name,title,metadata"
+
+/**
+ * A location read as an account status: it may not post once it lost its voice of merchant or the
+ * right to local posts. Proto3 JSON leaves false booleans out, so inside a metadata that is there an
+ * absent flag counts as false; without metadata at all there is nothing to go on, and it stays "ok".
+ */
+export const locationStatusOf = (body: unknown): AccountStatus => {
+  const metadata = recordField(body, "metadata")
+  if (metadata === undefined) return "ok"
+  return metadata["hasVoiceOfMerchant"] !== true || metadata["canOperateLocalPost"] !== true ? "restricted" : "ok"
 }
 
 export const makeGbpConnector = (endpoints: PartnerEndpoints, http: PartnerHttp): Connector => {
@@ -118,5 +133,22 @@ export const makeGbpConnector = (endpoints: PartnerEndpoints, http: PartnerHttp)
     })
   })
 
-  return { platform: "gbp", publish, findPublished, healthCheck, refreshToken }
+  const accountStatus = Effect.fn("GbpConnector.accountStatus")(function* (credentials: Credentials) {
+    const location = yield* Effect.fromResult(gbpLocationOf(credentials.partnerAccountId))
+    const id = location.slice(location.lastIndexOf("/") + 1)
+    return yield* http
+      .call({
+        platform: "gbp",
+        method: "GET",
+        url: `${endpoints.hosts.gbpInfoApi}/v1/locations/${id}`,
+        query: { readMask: LOCATION_READ_MASK },
+        token: credentials.accessToken
+      })
+      .pipe(
+        Effect.map((reply) => locationStatusOf(reply.body)),
+        Effect.catchTag("RESOURCE_NOT_FOUND", () => Effect.succeed<AccountStatus>("gone"))
+      )
+  })
+
+  return { platform: "gbp", publish, findPublished, healthCheck, refreshToken, accountStatus }
 }

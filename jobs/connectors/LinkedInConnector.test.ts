@@ -6,6 +6,7 @@ import { credentialsFor, fakeFetch, formOf, jsonOf, type Route } from "./FakeFet
 import {
   commentaryForms,
   escapeLittleText,
+  introspectionReport,
   linkedInAuthorOf,
   linkedInPostBody,
   linkedInPostsOf,
@@ -159,5 +160,66 @@ describe("LinkedInConnector", () => {
       const error = yield* Effect.flip(connector.refreshToken?.(Redacted.make("r")) ?? Effect.die("LinkedIn must refresh"))
       assert.strictEqual(error._tag, "UNKNOWN")
       assert.strictEqual(fake.requests.length, 0)
+    }))
+
+  const INTROSPECT = "/www.linkedin.com/oauth/v2/introspectToken"
+  const active = { active: true, client_id: "sim-linkedin-client", status: "active", expires_at: 1_800_000_000, scope: "r_organization_social,w_organization_social", auth_type: "3L" }
+
+  const USERINFO = { method: "GET", path: "/api.linkedin.com/v2/userinfo", reply: { body: { sub: "m-1" } } } as const
+
+  it.effect("health-checks userinfo, then introspects the token with the client credentials and reports its scopes", () =>
+    Effect.gen(function* () {
+      const { fake, connector } = connectorWith([USERINFO, { method: "POST", path: INTROSPECT, reply: { body: active } }])
+      assert.deepStrictEqual(yield* connector.healthCheck(credentialsFor("linkedin", ORG)), { scopes: ["r_organization_social", "w_organization_social"] })
+      assert.deepStrictEqual(
+        fake.requests.map((r) => `${r.method} ${r.url.pathname}`),
+        ["GET /api.linkedin.com/v2/userinfo", `POST ${INTROSPECT}`]
+      )
+      assert.deepStrictEqual(formOf(fake.requests[1]), { client_id: "sim-linkedin-client", client_secret: "sim-linkedin-secret", token: "access-token-1" })
+      assert.isUndefined(fake.requests[1]?.headers["authorization"])
+    }))
+
+  it.effect("stops at userinfo's classified error: a revoked token never reaches introspection", () =>
+    Effect.gen(function* () {
+      const { fake, connector } = connectorWith([
+        { method: "GET", path: "/api.linkedin.com/v2/userinfo", reply: { status: 401, body: { status: 401, serviceErrorCode: 65601, code: "REVOKED_ACCESS_TOKEN", message: "revoked" } } },
+        { method: "POST", path: INTROSPECT, reply: { body: active } }
+      ])
+      assert.strictEqual((yield* Effect.flip(connector.healthCheck(credentialsFor("linkedin", ORG))))._tag, "APP_DEAUTHORIZED")
+      assert.strictEqual(fake.callsTo("POST", INTROSPECT).length, 0)
+    }))
+
+  it("reads an inactive token by its status: expired, revoked, or unknown to LinkedIn", () => {
+    const codeOf = (body: unknown): string | undefined => {
+      const report = introspectionReport(body)
+      return Result.isFailure(report) ? report.failure._tag : undefined
+    }
+    assert.strictEqual(codeOf({ ...active, active: false, status: "expired" }), "AUTH_EXPIRED")
+    assert.strictEqual(codeOf({ ...active, active: false, status: "revoked" }), "APP_DEAUTHORIZED")
+    assert.strictEqual(codeOf({ active: false }), "AUTH_INVALID")
+    assert.strictEqual(codeOf({}), "AUTH_INVALID")
+    assert.deepStrictEqual(Result.getOrUndefined(introspectionReport({ active: true })), {})
+  })
+
+  it.effect("fails the health check of an inactive token and of an operator's wrong client", () =>
+    Effect.gen(function* () {
+      const { connector } = connectorWith([
+        USERINFO,
+        {
+          method: "POST",
+          path: INTROSPECT,
+          reply: [{ body: { active: false } }, { status: 401, body: { error: "invalid_client", error_description: "Client authentication failed" } }]
+        }
+      ])
+      assert.strictEqual((yield* Effect.flip(connector.healthCheck(credentialsFor("linkedin", ORG))))._tag, "AUTH_INVALID")
+      assert.strictEqual((yield* Effect.flip(connector.healthCheck(credentialsFor("linkedin", ORG))))._tag, "UNKNOWN")
+    }))
+
+  it.effect("health-checks with userinfo when no OAuth client is configured", () =>
+    Effect.gen(function* () {
+      const { fake, connector } = connectorWith([{ method: "GET", path: "/v2/userinfo", reply: { body: { sub: "m-1" } } }], partnerEndpointsFor())
+      assert.deepStrictEqual(yield* connector.healthCheck(credentialsFor("linkedin", ORG)), {})
+      assert.strictEqual(fake.requests[0]?.url.hostname, "api.linkedin.com")
+      assert.strictEqual(fake.requests.length, 1)
     }))
 })

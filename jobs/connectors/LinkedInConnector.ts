@@ -1,15 +1,17 @@
 // LinkedIn through the versioned REST API: text and article posts on /rest/posts as the member or
 // organization named by partnerAccountId (a URN), reconciliation over the author's recent posts,
-// health via OpenID userinfo, and refresh at www.linkedin.com's token endpoint.
+// health via OpenID userinfo plus token introspection for the scopes (when our OAuth client is
+// configured), and refresh at www.linkedin.com's token endpoint.
 import { Effect, type Redacted, Result } from "effect"
-import { arrayField, field, stringField } from "../../core/classify/Fields.ts"
-import type { Connector, Credentials, PostContent, PublishedPost, PublishRequest } from "../../core/publish/Connector.ts"
+import { arrayField, booleanField, field, stringField } from "../../core/classify/Fields.ts"
+import type { Connector, Credentials, HealthReport, PostContent, PublishedPost, PublishRequest } from "../../core/publish/Connector.ts"
+import { classificationOf, toTaxonomyError } from "../../core/taxonomy/Classification.ts"
 import type { TaxonomyError } from "../../core/taxonomy/TaxonomyError.ts"
 import { invalidRequest, notConfigured, unexpectedReply, unsupported } from "./ConnectorFailure.ts"
 import type { PartnerEndpoints } from "./PartnerEndpoints.ts"
 import type { PartnerHttp } from "./PartnerHttp.ts"
 import { findOurPost, type PartnerPost, parsePartnerTime } from "./PostMatch.ts"
-import { refreshAt } from "./TokenRefresh.ts"
+import { refreshAt, splitScopes } from "./TokenRefresh.ts"
 
 export const RECENT_POSTS = 50
 
@@ -57,6 +59,30 @@ export const linkedInPostsOf = (body: unknown): ReadonlyArray<PartnerPost> =>
 
 export const linkedInPostUrl = (urn: string): string => `https://www.linkedin.com/feed/update/${urn}`
 
+/**
+ * An introspection answer as a health report: an active token's scopes; an inactive one fails as
+ * its documented status says (expired → AUTH_EXPIRED, revoked → APP_DEAUTHORIZED as 65601 reads),
+ * and as AUTH_INVALID when LinkedIn does not know it (`{"active":false}`).
+ */
+export const introspectionReport = (body: unknown): Result.Result<HealthReport, TaxonomyError> => {
+  if (booleanField(body, "active") === true) {
+    const scopes = splitScopes(field(body, "scope"))
+    return Result.succeed(scopes === undefined ? {} : { scopes })
+  }
+  const status = stringField(body, "status")?.toLowerCase()
+  const code = status === "expired" ? "AUTH_EXPIRED" : status === "revoked" ? "APP_DEAUTHORIZED" : "AUTH_INVALID"
+  return Result.fail(
+    toTaxonomyError(
+      classificationOf(code, {
+        reason: `linkedin token introspection: inactive token (status ${status ?? "absent"})`,
+        platform: "linkedin",
+        httpStatus: 200,
+        partnerCode: `introspect:${status ?? "inactive"}`
+      })
+    )
+  )
+}
+
 export const makeLinkedInConnector = (endpoints: PartnerEndpoints, http: PartnerHttp): Connector => {
   const api = endpoints.hosts.linkedinApi
   const restHeaders = { "linkedin-version": endpoints.linkedinVersion, "x-restli-protocol-version": "2.0.0" }
@@ -92,9 +118,20 @@ export const makeLinkedInConnector = (endpoints: PartnerEndpoints, http: Partner
     return found === undefined ? undefined : ({ partnerPostId: found.id, url: linkedInPostUrl(found.id) } satisfies PublishedPost)
   })
 
+  // userinfo first: it is on the API host a breaker probe must see recover, and its errors tell an
+  // expired token from a revoked one. It cannot tell a token that lost w_organization_social, so
+  // introspection (which needs our client) then reports the token's scopes.
   const healthCheck = Effect.fn("LinkedInConnector.healthCheck")(function* (credentials: Credentials) {
     yield* http.call({ platform: "linkedin", method: "GET", url: `${api}/v2/userinfo`, token: credentials.accessToken })
-    return {}
+    const client = endpoints.clients.linkedin
+    if (client === undefined) return {}
+    const reply = yield* http.call({
+      platform: "linkedin",
+      method: "POST",
+      url: `${endpoints.hosts.linkedinOAuth}/oauth/v2/introspectToken`,
+      body: { form: { client_id: client.id, client_secret: client.secret, token: credentials.accessToken } }
+    })
+    return yield* Effect.fromResult(introspectionReport(reply.body))
   })
 
   const refreshToken = Effect.fn("LinkedInConnector.refreshToken")(function* (refreshToken: Redacted.Redacted<string>) {

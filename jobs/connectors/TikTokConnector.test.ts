@@ -169,4 +169,23 @@ describe("TikTokConnector", () => {
       const error = yield* Effect.flip(connector.refreshToken?.(Redacted.make("r-x")) ?? Effect.die("TikTok must refresh"))
       assert.strictEqual(error._tag, "TOKEN_REFRESH_FAILED")
     }))
+
+  it.effect("health-checks with creator_info, which fails on a token without video.publish", () =>
+    Effect.gen(function* () {
+      const { fake, connector } = connectorWith([
+        {
+          method: "POST",
+          path: `${T}/post/publish/creator_info/query/`,
+          reply: [
+            { body: creator },
+            { status: 401, body: { data: {}, error: { code: "scope_not_authorized", message: "The user did not authorize the scope required for completing this request.", log_id: "log-2" } } }
+          ]
+        }
+      ])
+      assert.deepStrictEqual(yield* connector.healthCheck(credentialsFor("tiktok", "open-id-1")), {})
+      assert.strictEqual((yield* Effect.flip(connector.healthCheck(credentialsFor("tiktok", "open-id-1"))))._tag, "PERMISSION_INSUFFICIENT")
+      assert.strictEqual(fake.requests.length, 2)
+      assert.strictEqual(fake.requests[0]?.headers["authorization"], "Bearer access-token-1")
+      assert.deepStrictEqual(jsonOf(fake.requests[0]), {})
+    }))
 })

@@ -178,13 +178,15 @@ export const makeTikTokConnector = (endpoints: PartnerEndpoints, http: PartnerHt
     )
   })
 
+  // creator_info is what TikTok asks for before every post and needs video.publish, so unlike
+  // user/info it fails on a token that may no longer post (scope_not_authorized, a banned creator).
   const healthCheck = Effect.fn("TikTokConnector.healthCheck")(function* (credentials: Credentials) {
     yield* http.call({
       platform: "tiktok",
-      method: "GET",
-      url: `${api}/v2/user/info/`,
-      query: { fields: "open_id,display_name" },
-      token: credentials.accessToken
+      method: "POST",
+      url: `${api}/v2/post/publish/creator_info/query/`,
+      token: credentials.accessToken,
+      body: { json: {} }
     })
     return {}
   })

@@ -1,12 +1,14 @@
 // Google Business Profile: v4 localPosts create and list on a location, the v1 account and location
-// listings (Account Management and Business Information APIs), Google OAuth (consent page, token
-// endpoint with PKCE; refreshes answer without a refresh token; revoke), userinfo and tokeninfo. A
-// location is addressed by its resource name "accounts/A/locations/L".
+// listings and one location's state (Account Management and Business Information APIs), Google OAuth
+// (consent page, token endpoint with PKCE; refreshes answer without a refresh token; revoke),
+// userinfo, tokeninfo and Google's OIDC certs (JWKS). A location is addressed by its resource name
+// "accounts/A/locations/L".
 import { gbpErrors, gbpTokenError, googleError } from "../errors/gbpErrors.ts"
 import { authorizeEndpoint, type OAuthSpec, tokenEndpoint } from "../OAuthFlow.ts"
 import { authorizationToken, dedupeKeyOf, paramOf, stringAt, valueAt } from "../SimRequest.ts"
 import { jsonResponse, type SimResponse } from "../SimResponse.ts"
 import { GBP_SCOPE } from "../TokenPolicy.ts"
+import { GOOGLE_CERTS_CACHE_CONTROL } from "../webhooks/GoogleSigningKey.ts"
 import { checkAccess } from "./AccessCheck.ts"
 import { callInfo, exactHost, type Handler, type PlatformModule, type RouteContext, route } from "./PlatformModule.ts"
 
@@ -120,6 +122,18 @@ const listAccounts: Handler = (ctx, template) => {
 
 const LOCATION_FIELDS = ["name", "title"] as const
 
+const readMaskOf = (ctx: RouteContext): ReadonlyArray<string> =>
+  (ctx.req.query.get("readMask") ?? ctx.req.query.get("read_mask") ?? "")
+    .split(",")
+    .map((f) => f.trim())
+    .filter((f) => f !== "")
+
+const missingReadMask = (): SimResponse =>
+  googleError(400, "INVALID_ARGUMENT", "Request contains an invalid argument.", {
+    errors: [{ message: "Request contains an invalid argument.", domain: "global", reason: "badRequest" }],
+    details: [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field: "read_mask", description: "Field is required" }] }]
+  })
+
 /**
  * GET v1/accounts/{a}/locations?readMask=…: the grant's locations under that account, with the
  * fields the mask names (readMask is required, as on the real API). An account the grant holds no
@@ -129,16 +143,8 @@ const listLocations: Handler = (ctx, template) => {
   const call = callInfo(ctx.req, template, undefined)
   const access = checkAccess(ctx.state, "gbp", authorizationToken(ctx.req), { scopes: [GBP_SCOPE] })
   if (!access.ok) return gbpErrors.denied(access.denial, call)
-  const readMask = (ctx.req.query.get("readMask") ?? ctx.req.query.get("read_mask") ?? "")
-    .split(",")
-    .map((f) => f.trim())
-    .filter((f) => f !== "")
-  if (readMask.length === 0) {
-    return googleError(400, "INVALID_ARGUMENT", "Request contains an invalid argument.", {
-      errors: [{ message: "Request contains an invalid argument.", domain: "global", reason: "badRequest" }],
-      details: [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field: "read_mask", description: "Field is required" }] }]
-    })
-  }
+  const readMask = readMaskOf(ctx)
+  if (readMask.length === 0) return missingReadMask()
   const account = ctx.params["account"] ?? ""
   if (!access.grant.accountIds.some((id) => id.startsWith(`accounts/${account}/locations/`))) {
     return gbpErrors.denied({ kind: "not_authorized_for_account", accountId: `accounts/${account}` }, call)
@@ -150,6 +156,62 @@ const listLocations: Handler = (ctx, template) => {
       return Object.fromEntries(LOCATION_FIELDS.filter((f) => readMask.includes(f)).map((f) => [f, full[f]]))
     })
   return jsonResponse(200, locations.length === 0 ? {} : { locations })
+}
+
+/** The location's full resource name (`accounts/A/locations/L`) for a bare location id, found among the accounts. */
+const locationNameOf = (ctx: RouteContext): string => {
+  const id = ctx.params["location"] ?? ""
+  return ctx.state.listAccounts("gbp").find((a) => a.accountId.endsWith(`/locations/${id}`))?.accountId ?? `accounts/-/locations/${id}`
+}
+
+/**
+ * GET v1/locations/{id}?readMask=…: one location with the fields the mask names (`metadata.x` picks
+ * one metadata field). A restricted (suspended) location reads fine but has lost its voice of
+ * merchant and may not post; a deleted one is NOT_FOUND.
+ */
+const getLocation: Handler = (ctx, template) => {
+  const name = locationNameOf(ctx)
+  const access = checkAccess(ctx.state, "gbp", authorizationToken(ctx.req), { accountId: name, scopes: [GBP_SCOPE] })
+  if (!access.ok) return gbpErrors.denied(access.denial, callInfo(ctx.req, template, name))
+  const readMask = readMaskOf(ctx)
+  if (readMask.length === 0) return missingReadMask()
+  const id = ctx.params["location"] ?? ""
+  const healthy = access.account?.restricted === null
+  const full: Readonly<Record<string, unknown>> = {
+    name: `locations/${id}`,
+    title: access.account?.name ?? name,
+    metadata: {
+      mapsUri: `https://maps.google.com/maps?cid=${id}`,
+      newReviewUri: `https://search.google.com/local/writereview?placeid=ChIJsim${id}`,
+      placeId: `ChIJsim${id}`,
+      canDelete: true,
+      canModifyServiceList: true,
+      canHaveBusinessCalls: true,
+      canHaveFoodMenus: false,
+      hasGoogleUpdated: false,
+      hasPendingEdits: false,
+      hasVoiceOfMerchant: healthy,
+      canOperateLocalPost: healthy
+    }
+  }
+  const picked: Record<string, unknown> = {}
+  for (const path of readMask) {
+    const [top = "", sub] = path.split(".", 2)
+    const value = full[top]
+    if (value === undefined) continue
+    if (sub === undefined) picked[top] = value
+    else {
+      const earlier = picked[top]
+      picked[top] = { ...(typeof earlier === "object" && earlier !== null ? earlier : {}), [sub]: valueAt(value, sub) }
+    }
+  }
+  return jsonResponse(200, picked)
+}
+
+/** Google's OIDC certs: the keys Pub/Sub push tokens are signed with. */
+const certs: Handler = (ctx) => {
+  const expires = new Date(ctx.state.now() + 6 * 3_600_000).toUTCString()
+  return jsonResponse(200, ctx.state.googleSigningKey().jwks(), { "cache-control": GOOGLE_CERTS_CACHE_CONTROL, expires })
 }
 
 const userinfo: Handler = (ctx, template) => {
@@ -220,7 +282,9 @@ export const gbp: PlatformModule = {
     route("GET", API, LOCAL_POSTS, listLocalPosts, locationOf),
     route("GET", ACCOUNT_MANAGEMENT, "/v1/accounts", listAccounts),
     route("GET", BUSINESS_INFORMATION, "/v1/accounts/{account}/locations", listLocations),
+    route("GET", BUSINESS_INFORMATION, "/v1/locations/{location}", getLocation, locationNameOf),
     route("GET", WWW, "/oauth2/v3/userinfo", userinfo),
-    route("GET", WWW, "/oauth2/v3/tokeninfo", tokeninfo)
+    route("GET", WWW, "/oauth2/v3/tokeninfo", tokeninfo),
+    route("GET", WWW, "/oauth2/v3/certs", certs)
   ]
 }

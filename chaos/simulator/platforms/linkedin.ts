@@ -1,10 +1,10 @@
 // LinkedIn: Posts API (/rest/posts create and list by author, LinkedIn-Version checked), the
 // organizations a member administers (/rest/organizationAcls), OpenID userinfo, and OAuth
-// (authorization page, code and refresh grants; refresh tokens rotate here).
+// (authorization page, code and refresh grants; refresh tokens rotate here; token introspection).
 // A post whose commentary repeats the author's earlier post is refused as LinkedIn does (422).
 import { duplicatePost, linkedinErrors, linkedinTokenError, nonexistentVersion } from "../errors/linkedinErrors.ts"
 import { authorizeEndpoint, type OAuthSpec, tokenEndpoint } from "../OAuthFlow.ts"
-import { authorizationToken, dedupeKeyOf, headerOf, stringAt, type SimRequest } from "../SimRequest.ts"
+import { authorizationToken, dedupeKeyOf, headerOf, paramOf, stringAt, type SimRequest } from "../SimRequest.ts"
 import { emptyResponse, jsonResponse, type SimResponse } from "../SimResponse.ts"
 import { checkAccess } from "./AccessCheck.ts"
 import { callInfo, exactHost, type Handler, type PlatformModule, type RouteContext, route } from "./PlatformModule.ts"
@@ -149,6 +149,35 @@ const userinfo: Handler = (ctx, template) => {
   })
 }
 
+const seconds = (ms: number): number => Math.floor(ms / 1_000)
+
+/**
+ * POST /oauth/v2/introspectToken (form client_id, client_secret, token): a token of this client
+ * answers its status (active, expired, revoked), scopes and lifetime; any other token `{"active":false}`.
+ */
+const introspectToken: Handler = (ctx) => {
+  const clientId = paramOf(ctx.req, "client_id")
+  const clientSecret = paramOf(ctx.req, "client_secret")
+  const token = paramOf(ctx.req, "token")
+  if (clientId === undefined || clientSecret === undefined || token === undefined || token === "") return linkedinTokenError("invalid_request", "request")
+  if (ctx.state.app("linkedin", clientId)?.clientSecret !== clientSecret) return linkedinTokenError("invalid_client", "client")
+  const found = ctx.state.accessToken(token)
+  if (found === undefined || found.grant.platform !== "linkedin" || found.grant.clientId !== clientId) return jsonResponse(200, { active: false })
+  const { grant, token: access } = found
+  const expired = access.expiresAt !== null && ctx.state.now() >= access.expiresAt
+  const status = grant.revoked ? "revoked" : expired ? "expired" : "active"
+  return jsonResponse(200, {
+    active: status === "active",
+    client_id: clientId,
+    authorized_at: seconds(access.issuedAt),
+    created_at: seconds(access.issuedAt),
+    status,
+    ...(access.expiresAt === null ? {} : { expires_at: seconds(access.expiresAt) }),
+    scope: [...grant.scopes].join(","),
+    auth_type: "3L"
+  })
+}
+
 export const LINKEDIN_OAUTH: OAuthSpec = {
   platform: "linkedin",
   title: "LinkedIn",
@@ -172,6 +201,7 @@ export const linkedin: PlatformModule = {
   routes: [
     route("GET", WWW, "/oauth/v2/authorization", authorizeEndpoint(LINKEDIN_OAUTH)),
     route("POST", WWW, "/oauth/v2/accessToken", tokenEndpoint(LINKEDIN_OAUTH)),
+    route("POST", WWW, "/oauth/v2/introspectToken", introspectToken),
     route("POST", API, "/rest/posts", createPost, authorOfBody),
     route("GET", API, "/rest/posts", listPosts, authorOfQuery),
     route("GET", API, "/rest/organizationAcls", organizationAcls),
