@@ -70,6 +70,15 @@ describe("TokenBucket.take", () => {
     )
   })
 
+  it("advertises a wait after which the take is allowed even where float rounding falls short (a found counterexample)", () => {
+    const limits = { ratePerMinute: 1, burst: 3 }
+    const { state } = run(limits, 0, [0, 0, 197])
+    const denied = take(limits, state, 197)
+    expect(denied.allowed).toBe(false)
+    expect(take(limits, state, 197 + denied.retryAfterMs).allowed).toBe(true)
+    expect(take(limits, state, 197 + denied.retryAfterMs - 2).allowed).toBe(false)
+  })
+
   it("adds nothing when the clock steps back, and never exceeds the burst", () => {
     const limits = { ratePerMinute: 60, burst: 2 }
     const drained = take(limits, take(limits, initialBucket(limits, 10_000), 10_000).state, 10_000).state

@@ -52,7 +52,11 @@ export const take = (limits: BucketLimits, state: BucketState, nowMs: number): T
   if (tokens >= 1) {
     return { allowed: true, state: { tokens: tokens - 1, refilledAtMs: Math.max(nowMs, state.refilledAtMs) }, retryAfterMs: 0 }
   }
-  return { allowed: false, state, retryAfterMs: retryAfterMs(limits, tokens) }
+  // Float rounding can leave the refill a hair short of a whole token at exactly the computed wait;
+  // a millisecond more is not (each adds rate/60000 of a token).
+  let wait = retryAfterMs(limits, tokens)
+  for (let i = 0; i < 3 && available(limits, state, nowMs + wait) < 1; i++) wait += 1
+  return { allowed: false, state, retryAfterMs: wait }
 }
 
 /** How long until `tokens` grows to one whole token; at least 1 ms so a caller never spins. */
