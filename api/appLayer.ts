@@ -2,7 +2,7 @@
 // the API's secrets, and the jobs side (repositories, pg-boss, connectors and OAuth providers, the
 // publish pipeline, recovery). The API's main, the worker's main and the tests build the same thing;
 // only where the database and partners are, and where logs go, differ.
-import { Layer } from "effect"
+import { ConfigProvider, Layer } from "effect"
 import type { Logger as PinoLogger } from "pino"
 import type { OAuthProviders } from "../core/oauth/OAuthProvider.ts"
 import type { Connectors } from "../core/publish/Connector.ts"
@@ -22,6 +22,12 @@ export const appLayer = <E1, E2, E3>(options: {
   readonly flags?: Layer.Layer<Flags, unknown>
   readonly metrics?: Layer.Layer<MetricRecorder>
   readonly secrets?: Layer.Layer<ApiSecrets, unknown>
+  /**
+   * Where configuration comes from (the environment when absent). It is part of the runtime, so
+   * configuration read while serving (webhook secrets, worker settings) sees the same values as the
+   * layers built at start.
+   */
+  readonly config?: ConfigProvider.ConfigProvider | undefined
 }) => {
   const base = Layer.mergeAll(
     Database.layer,
@@ -29,5 +35,10 @@ export const appLayer = <E1, E2, E3>(options: {
     options.metrics ?? MetricRecorder.layerPrometheus,
     options.secrets ?? ApiSecrets.layer
   ).pipe(Layer.provideMerge(options.databaseUrl))
-  return jobsLayer(options.connectors, options.oauth).pipe(Layer.provideMerge(base), Layer.provideMerge(loggerLayer(options.logger)))
+  const config = options.config === undefined ? Layer.empty : Layer.succeed(ConfigProvider.ConfigProvider, options.config)
+  return jobsLayer(options.connectors, options.oauth).pipe(
+    Layer.provideMerge(base),
+    Layer.provideMerge(loggerLayer(options.logger)),
+    Layer.provideMerge(config)
+  )
 }

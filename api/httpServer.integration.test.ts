@@ -1,5 +1,5 @@
 import { Writable } from "node:stream"
-import { ConfigProvider, Layer, ManagedRuntime } from "effect"
+import { ConfigProvider, ManagedRuntime } from "effect"
 import pg from "pg"
 import pino from "pino"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
@@ -56,8 +56,9 @@ beforeAll(async () => {
       databaseUrl: DatabaseUrl.fromUrl(t.url),
       connectors: connectorsLayer(partnerEndpointsFor("http://127.0.0.1:9")),
       oauth: oauthProvidersLayer(partnerEndpointsFor("http://127.0.0.1:9")),
-      logger
-    }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({ TOKEN_ENCRYPTION_KEYS: `test:${Buffer.alloc(32, 1).toString("base64")}`, AUTH_JWT_SECRET: JWT_SECRET }))))
+      logger,
+      config: ConfigProvider.fromEnvRecord({ TOKEN_ENCRYPTION_KEYS: `test:${Buffer.alloc(32, 1).toString("base64")}`, AUTH_JWT_SECRET: JWT_SECRET })
+    })
   )
   server = await startHttpServer({
     runtime,

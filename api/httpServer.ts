@@ -13,6 +13,7 @@ import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import type { AppServices } from "./AppServices.ts"
 import { appRouter } from "./appRouter.ts"
 import { makeOAuthRoutes, OAUTH_ROUTE } from "./oauth/OAuthRoutes.ts"
+import { makeWebhookRoutes, WEBHOOK_ROUTE } from "./webhooks/WebhookRoutes.ts"
 
 export interface ReadinessReport {
   readonly ready: boolean
@@ -67,6 +68,8 @@ const routeOf = (path: string): string => {
   }
   const oauth = OAUTH_ROUTE.exec(path)
   if (oauth !== null && (PLATFORMS as ReadonlyArray<string>).includes(oauth[1] ?? "")) return `/api/oauth/${oauth[1]}/${oauth[2]}`
+  const webhook = WEBHOOK_ROUTE.exec(path)
+  if (webhook !== null && (PLATFORMS as ReadonlyArray<string>).includes(webhook[1] ?? "")) return `/api/webhooks/${webhook[1]}`
   return ["/healthz", "/readyz", "/metrics"].includes(path) ? path : "unmatched"
 }
 
@@ -97,12 +100,15 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Runni
   })
 
   const oauth = makeOAuthRoutes({ runtime: options.runtime, publicUrl, returnUrl: options.oauthReturnUrl })
+  const webhooks = makeWebhookRoutes({ runtime: options.runtime, publicUrl })
 
   const handle = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const path = url.pathname
     if (path.startsWith("/trpc/")) return trpc(req, res)
     const oauthRoute = OAUTH_ROUTE.exec(path)
     if (oauthRoute !== null) return oauth(req, res, oauthRoute, url)
+    const webhookRoute = WEBHOOK_ROUTE.exec(path)
+    if (webhookRoute !== null) return webhooks(req, res, webhookRoute, url, requestIds.get(req) ?? "")
     if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "method not allowed" })
     switch (path) {
       case "/healthz":

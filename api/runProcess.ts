@@ -2,7 +2,7 @@
 // configuration, build the one runtime of the process, start what the process serves, and on
 // SIGTERM/SIGINT stop accepting, drain, stop the workers (in-flight jobs finish or are released),
 // close the pool and stop embedded PostgreSQL. Signals are handled from the first instant.
-import { Config, ConfigProvider, Effect, Layer, ManagedRuntime } from "effect"
+import { Config, ConfigProvider, Effect, ManagedRuntime } from "effect"
 import type { Logger } from "pino"
 import { DatabaseUrl } from "../db/DatabaseUrl.ts"
 import { ConnectorsLive } from "../jobs/connectors/ConnectorsLive.ts"
@@ -48,14 +48,14 @@ export const runProcess = (
     const logger = makeLogger({ level: config.logLevel, service: name })
     const prepared = await prepare?.(logger)
     const settings = prepared?.settings ?? {}
-    const configured =
-      Object.keys(settings).length === 0
-        ? Layer.empty
-        : ConfigProvider.layer(ConfigProvider.fromEnvRecord({ ...environment(), ...settings }))
     const runtime = ManagedRuntime.make(
-      appLayer({ databaseUrl: DatabaseUrl.layer, connectors: ConnectorsLive, oauth: OAuthProvidersLive, logger }).pipe(
-        Layer.provide(configured)
-      )
+      appLayer({
+        databaseUrl: DatabaseUrl.layer,
+        connectors: ConnectorsLive,
+        oauth: OAuthProvidersLive,
+        logger,
+        config: Object.keys(settings).length === 0 ? undefined : ConfigProvider.fromEnvRecord({ ...environment(), ...settings })
+      })
     )
     let starting: Promise<Started> | undefined
     let stopping = false

@@ -8,6 +8,7 @@ import { buildPauseReason } from "../core/recovery/PauseReason.ts"
 import type { ErrorCode, Platform } from "../core/taxonomy/Taxonomy.ts"
 import { Database, type DatabaseError } from "./Database.ts"
 import type { ConnectionRow, ConnectionStatus, ConnectionsTable, DatabaseSchema, HealthStatus } from "./DatabaseSchema.ts"
+import { holdScheduledPosts } from "./PostRepo.ts"
 import { TokenCipher, type TokenDecryptError } from "./TokenCipher.ts"
 
 export class ConnectionNotFound extends Schema.TaggedError<ConnectionNotFound>()("ConnectionNotFound", {
@@ -87,6 +88,21 @@ export interface ReconnectResult {
   readonly previousStatus: ConnectionStatus
   readonly previousReason: ErrorCode | null
   readonly refreshTokenRotated: boolean
+}
+
+/** Who a platform event is about: the account we publish to, or the user who granted access. */
+export type PartnerMatch = { readonly accountId: string } | { readonly userId: string }
+
+/** What the health sweep needs of a connection, across tenants. */
+export interface SweepCandidate {
+  readonly id: string
+  readonly tenantId: string
+  readonly platform: Platform
+  readonly status: ConnectionStatus
+  readonly pauseReason: ErrorCode | null
+  readonly tokenExpiresAt: Date | null
+  readonly lastHealthCheckAt: Date | null
+  readonly createdAt: Date
 }
 
 export interface PausedFilter {
@@ -210,6 +226,17 @@ export class ConnectionRepo extends Context.Service<
       input: ReconnectInput,
       actor: string
     ) => Effect.Effect<ReconnectResult, ConnectionNotFound | DatabaseError>
+    /**
+     * Every tenant's connections to one partner account or user: a platform's event names the
+     * account, not the tenant. Only the webhook processor asks this; it acts per connection, in the
+     * connection's own tenant. A Business Profile `locations/L` matches `accounts/A/locations/L`.
+     */
+    readonly findByPartner: (platform: Platform, match: PartnerMatch) => Effect.Effect<ReadonlyArray<Connection>, DatabaseError>
+    /**
+     * The sweep's connections, across tenants: active ones and those the breaker paused, in pages
+     * of `limit` after the id `after`.
+     */
+    readonly forSweep: (after: string | undefined, limit: number) => Effect.Effect<ReadonlyArray<SweepCandidate>, DatabaseError>
     /** Paused connections, oldest pause first; across tenants unless `tenantId` is given (the ops view). */
     readonly listPaused: (filter?: PausedFilter) => Effect.Effect<ReadonlyArray<PausedConnection>, DatabaseError>
     readonly audit: (tenantId: string, id: string) => Effect.Effect<ReadonlyArray<AuditEntry>, DatabaseError>
@@ -414,7 +441,8 @@ export class ConnectionRepo extends Context.Service<
               .where("tenant_id", "=", tenantId)
               .where("id", "=", id)
               .execute()
-            await audit(trx, { tenantId, connectionId: id }, "manual_pause", actor, { previous_status: current.status, description })
+            const held = await holdScheduledPosts(trx, tenantId, id)
+            await audit(trx, { tenantId, connectionId: id }, "manual_pause", actor, { previous_status: current.status, description, held_posts: held })
             return "changed" as const
           })
         )
@@ -453,12 +481,15 @@ export class ConnectionRepo extends Context.Service<
               .where("tenant_id", "=", tenantId)
               .where("id", "=", id)
               .execute()
+            // Its waiting posts are held now, not when their time comes: the user sees them held at once.
+            const held = await holdScheduledPosts(trx, tenantId, id)
             await audit(trx, { tenantId, connectionId: id }, "auto_pause", actor, {
               reason_code: code,
               previous_status: current.status,
               status: reason.status,
               description: reason.description,
-              requires_reauth: reason.requiresReauth
+              requires_reauth: reason.requiresReauth,
+              held_posts: held
             })
             return "changed" as const
           })
@@ -549,6 +580,43 @@ export class ConnectionRepo extends Context.Service<
         return row === undefined ? undefined : toConnection(row)
       })
 
+      const findByPartner = Effect.fn("ConnectionRepo.findByPartner")(function* (platform: Platform, match: PartnerMatch) {
+        const rows = yield* database.use("ConnectionRepo.findByPartner", (db) => {
+          const query = db.selectFrom("connections").select(CONNECTION_COLUMNS).where("platform", "=", platform)
+          if ("userId" in match) return query.where("partner_user_id", "=", match.userId).orderBy("id").execute()
+          const { accountId } = match
+          if (platform === "gbp" && /^locations\/[^/]+$/.test(accountId)) {
+            // The expression of connections_gbp_location_idx (migration 0004), so the index serves it.
+            return query.where(sql<boolean>`substring(partner_account_id from 'locations/[^/]+$') = ${accountId}`).orderBy("id").execute()
+          }
+          return query.where("partner_account_id", "=", accountId).orderBy("id").execute()
+        })
+        return rows.map(toConnection)
+      })
+
+      const forSweep = Effect.fn("ConnectionRepo.forSweep")(function* (after: string | undefined, limit: number) {
+        const rows = yield* database.use("ConnectionRepo.forSweep", (db) => {
+          let query = db
+            .selectFrom("connections")
+            .select(["id", "tenant_id", "platform", "status", "pause_reason", "token_expires_at", "last_health_check_at", "created_at"])
+            .where((eb) => eb.or([eb("status", "=", "active"), eb.and([eb("status", "=", "attention"), eb("pause_reason", "=", "CIRCUIT_BREAKER_OPEN")])]))
+          if (after !== undefined) query = query.where("id", ">", after)
+          return query.orderBy("id").limit(Math.max(1, limit)).execute()
+        })
+        return rows.map(
+          (r): SweepCandidate => ({
+            id: r.id,
+            tenantId: r.tenant_id,
+            platform: r.platform,
+            status: r.status,
+            pauseReason: r.pause_reason,
+            tokenExpiresAt: r.token_expires_at,
+            lastHealthCheckAt: r.last_health_check_at,
+            createdAt: r.created_at
+          })
+        )
+      })
+
       const listPaused = Effect.fn("ConnectionRepo.listPaused")(function* (
         filter: PausedFilter = {}
       ) {
@@ -612,6 +680,8 @@ export class ConnectionRepo extends Context.Service<
         list,
         summary,
         findByAccount,
+        findByPartner,
+        forSweep,
         autoPause,
         resume,
         listPaused,

@@ -8,7 +8,8 @@ type CreatedAt = ColumnType<Date, Date | string | undefined, never>
 type Timestamp = ColumnType<Date, Date | string, Date | string>
 
 export type ConnectionStatus = "active" | "attention" | "paused" | "revoked" | "inactive"
-export type HealthStatus = "healthy" | "warning" | "critical"
+/** unknown: the last check could not reach the partner (network), so it says nothing either way. */
+export type HealthStatus = "healthy" | "warning" | "critical" | "unknown"
 
 export interface TenantsTable {
   id: Generated<string>
@@ -92,6 +93,8 @@ export interface PostsTable {
   skipped_reason: string | null
   /** When the post was last held (its connection paused); a backfill's window is about this. */
   held_at: Timestamp | null
+  /** The ticket of the one publish job this post answers to; null while held. */
+  publish_ticket: string | null
   created_at: CreatedAt
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
@@ -112,7 +115,8 @@ export interface PublishAttemptsTable {
 export interface DlqEntriesTable {
   id: Generated<string>
   job_id: string
-  tenant_id: string
+  /** Null only for a webhook event that failed before any tenant's connection was matched. */
+  tenant_id: string | null
   connection_id: string | null
   post_id: string | null
   platform: Platform | null
@@ -187,6 +191,38 @@ export interface BackfillOffersTable {
   created_at: CreatedAt
 }
 
+export type WebhookEventStatus = "received" | "processed" | "ignored" | "failed" | "dead_lettered"
+
+export interface WebhookEventsTable {
+  id: Generated<string>
+  platform: Platform
+  event_key: string
+  event_type: string
+  content_type: string
+  payload: string
+  status: ColumnType<WebhookEventStatus, WebhookEventStatus | undefined, WebhookEventStatus>
+  attempts: ColumnType<number, number | undefined, number>
+  matched_connections: ColumnType<number, number | undefined, number>
+  last_error: string | null
+  received_at: CreatedAt
+  processed_at: Timestamp | null
+}
+
+export type HealthSource = "ping" | "webhook" | "probe" | "sweep"
+
+export interface IntegrationHealthTable {
+  id: Generated<string>
+  tenant_id: string
+  connection_id: string
+  platform: Platform
+  status: HealthStatus
+  source: HealthSource
+  latency_ms: number | null
+  error_code: ErrorCode | null
+  detail: string | null
+  at: CreatedAt
+}
+
 export interface DatabaseSchema {
   tenants: TenantsTable
   connections: ConnectionsTable
@@ -198,6 +234,8 @@ export interface DatabaseSchema {
   circuit_breakers: CircuitBreakersTable
   oauth_state_uses: OAuthStateUsesTable
   backfill_offers: BackfillOffersTable
+  webhook_events: WebhookEventsTable
+  integration_health: IntegrationHealthTable
 }
 
 export type TenantRow = Selectable<TenantsTable>
@@ -217,3 +255,5 @@ export type NewDlqEntry = Insertable<DlqEntriesTable>
 export type RateLimitBucketRow = Selectable<RateLimitBucketsTable>
 export type CircuitBreakerRow = Selectable<CircuitBreakersTable>
 export type BackfillOfferRow = Selectable<BackfillOffersTable>
+export type WebhookEventRow = Selectable<WebhookEventsTable>
+export type IntegrationHealthRow = Selectable<IntegrationHealthTable>

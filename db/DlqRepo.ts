@@ -18,7 +18,8 @@ export class DlqCursorInvalid extends Schema.TaggedError<DlqCursorInvalid>()("Dl
 
 export interface NewDlqEntryInput {
   readonly jobId: string
-  readonly tenantId: string
+  /** Null only for a webhook event that failed before any tenant's connection was matched. */
+  readonly tenantId: string | null
   readonly connectionId?: string | null | undefined
   readonly postId?: string | null | undefined
   readonly platform?: Platform | null | undefined
@@ -39,7 +40,7 @@ export interface NewDlqEntryInput {
 export interface DlqEntry {
   readonly id: string
   readonly jobId: string
-  readonly tenantId: string
+  readonly tenantId: string | null
   readonly connectionId: string | null
   readonly postId: string | null
   readonly platform: Platform | null

@@ -42,6 +42,7 @@ const setup = async () => {
 const input = (tenantId: string, connectionId: string, extra: Partial<NewPostInput> = {}): NewPostInput => ({
   tenantId,
   connectionId,
+  ticket: crypto.randomUUID(),
   brandId: "brand-1",
   content: { text: "Fresh bread at 8", format: "image", mediaUrls: ["https://cdn.example/bread.jpg"], title: "Bread" },
   scheduledAt: new Date("2026-12-01T08:00:00Z"),
@@ -184,7 +185,7 @@ describe("PostRepo held posts", () => {
   it("releases one connection's held posts in schedule order inside the caller's transaction", async () => {
     const { tenantId, connectionId } = await setup()
     const otherConnection = await insertConnection(t.db, tenantId, "meta")
-    const at = (h: number) => new Date(Date.UTC(2026, 11, 1, h))
+    const at = (h: number) => new Date(Date.UTC(2024, 11, 1, h))
     const late = await insertPost(t.db, tenantId, connectionId, { scheduledAt: at(12), status: "held" })
     const early = await insertPost(t.db, tenantId, connectionId, { scheduledAt: at(9), status: "held" })
     const middle = await insertPost(t.db, tenantId, connectionId, { scheduledAt: at(10), status: "held" })
@@ -194,16 +195,20 @@ describe("PostRepo held posts", () => {
 
     await expect(
       t.db.transaction().execute(async (trx) => {
-        await rt.runPromise(withPosts((r) => r.releaseHeld(trx, tenantId, connectionId)))
+        await rt.runPromise(withPosts((r) => r.releaseHeld(trx, tenantId, connectionId, "all")))
         throw new Error("enqueue failed")
       })
     ).rejects.toThrow("enqueue failed")
     expect(await statusOf(early)).toBe("held")
 
-    const wrongTenant = await t.db.transaction().execute((trx) => posts((r) => r.releaseHeld(trx, crypto.randomUUID(), connectionId)))
+    const wrongTenant = await t.db.transaction().execute((trx) => posts((r) => r.releaseHeld(trx, crypto.randomUUID(), connectionId, "all")))
     expect(wrongTenant).toEqual([])
-    const released = await t.db.transaction().execute((trx) => posts((r) => r.releaseHeld(trx, tenantId, connectionId)))
-    expect(released).toEqual([early, middle, late])
+    // Every post is in the past here: "upcoming" releases none of them.
+    expect(await t.db.transaction().execute((trx) => posts((r) => r.releaseHeld(trx, tenantId, connectionId, "upcoming")))).toEqual([])
+    const released = await t.db.transaction().execute((trx) => posts((r) => r.releaseHeld(trx, tenantId, connectionId, "all")))
+    expect(released.map((r) => r.id)).toEqual([early, middle, late])
+    // Each released post answers to a new ticket, the one its new job carries.
+    for (const r of released) expect((await posts((repo) => repo.get(tenantId, r.id))).publishTicket).toBe(r.ticket)
     expect(await statusOf(late)).toBe("scheduled")
     expect(await statusOf(notHeld)).toBe("scheduled")
     expect(await statusOf(elsewhere)).toBe("held")
@@ -275,10 +280,11 @@ describe("PostRepo listing and backfill transitions", () => {
     const listed = await posts((r) => r.heldOf(tenantId, connectionId))
     expect(listed.map((p) => p.id).sort()).toEqual([...held].sort())
     for (const p of listed) expect(p.heldAt.getTime()).toBeGreaterThan(Date.now() - 60_000)
-    expect(await posts((r) => r.heldOf(tenantId, connectionId, new Date(Date.now() + 60_000)))).toEqual([])
+    expect(await posts((r) => r.heldOf(tenantId, connectionId, { heldSince: new Date(Date.now() + 60_000) }))).toEqual([])
+    expect(await posts((r) => r.heldOf(tenantId, connectionId, { dueBy: new Date("2000-01-01T00:00:00Z") }))).toEqual([])
     const [first = "", second = ""] = held
-    expect(await posts((r) => r.releaseOne(t.db, tenantId, first))).toBe(true)
-    expect(await posts((r) => r.releaseOne(t.db, tenantId, first))).toBe(false)
+    expect(await posts((r) => r.releaseOne(t.db, tenantId, first))).toMatchObject({ id: first, ticket: expect.any(String) })
+    expect(await posts((r) => r.releaseOne(t.db, tenantId, first))).toBeUndefined()
     expect(await posts((r) => r.skipHeld(t.db, tenantId, first, "too late"))).toBe(false)
     expect(await posts((r) => r.skipHeld(t.db, crypto.randomUUID(), second, "not yours"))).toBe(false)
     expect(await posts((r) => r.skipHeld(t.db, tenantId, second, "too late"))).toBe(true)

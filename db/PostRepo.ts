@@ -48,6 +48,12 @@ export interface Post {
   readonly reconciled: boolean
   readonly skippedReason: string | null
   readonly heldAt: Date | null
+  /**
+   * The publish job this post answers to (a fencing token): set whenever a job is enqueued for it,
+   * cleared when it is held. A job with another ticket is stale and does nothing, so a post never
+   * has two jobs that could both publish it.
+   */
+  readonly publishTicket: string | null
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -69,6 +75,35 @@ export interface NewPostInput {
   readonly scheduledAt: Date
   /** Our idempotency key towards the partner; the post id when absent. */
   readonly dedupeKey?: string | undefined
+  /** The ticket of the publish job enqueued with it. */
+  readonly ticket: string
+}
+
+/** A post moved back to `scheduled` with a new ticket, for the job to enqueue with it. */
+export interface Released {
+  readonly id: string
+  readonly ticket: string
+  readonly scheduledAt: Date
+}
+
+/**
+ * Holds every `scheduled` post of a connection that is being paused, in the caller's transaction:
+ * their tickets are cleared, so the jobs already waiting for them do nothing when they run. Posts in
+ * `publishing` are in a partner call: that attempt ends as it ends.
+ */
+export const holdScheduledPosts = async (
+  trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
+  tenantId: string,
+  connectionId: string
+): Promise<number> => {
+  const result = await trx
+    .updateTable("posts")
+    .set({ status: "held", held_at: sql<Date>`now()`, publish_ticket: null, updated_at: sql<Date>`now()` })
+    .where("tenant_id", "=", tenantId)
+    .where("connection_id", "=", connectionId)
+    .where("status", "=", "scheduled")
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows)
 }
 
 export interface PublishIntent {
@@ -128,6 +163,7 @@ const toPost = (row: PostRow): Post => ({
   reconciled: row.reconciled,
   skippedReason: row.skipped_reason,
   heldAt: row.held_at,
+  publishTicket: row.publish_ticket,
   createdAt: row.created_at,
   updatedAt: row.updated_at
 })
@@ -157,34 +193,46 @@ export class PostRepo extends Context.Service<
      * Records the publish intent before the partner call: keeps the first intent time, counts the
      * attempt, status `publishing`. From here on the outcome may be unknown until the attempt ends.
      */
-    readonly markIntent: (id: string) => Effect.Effect<PublishIntent, PostNotFound | PostStateConflict | DatabaseError>
+    /** With `ticket`, only while the post still answers to that ticket (a held post answers to none). */
+    readonly markIntent: (id: string, ticket?: string) => Effect.Effect<PublishIntent, PostNotFound | PostStateConflict | DatabaseError>
     /** Records the partner post; the first recorded partner post id wins. Returns whether it changed anything. */
     readonly markPublished: (id: string, partnerPostId: string, reconciled: boolean) => Effect.Effect<boolean, DatabaseError>
     /** The partner's handle from this attempt (TikTok publish_id, IG container), kept for reconciliation. */
     readonly setPartnerRef: (id: string, partnerRef: string) => Effect.Effect<void, DatabaseError>
-    /** scheduled/publishing → held (the connection is paused). Returns whether it changed anything. */
+    /** scheduled/publishing → held (the connection is paused), its ticket cleared. Returns whether it changed anything. */
     readonly markHeld: (id: string) => Effect.Effect<boolean, DatabaseError>
     readonly markDeadLettered: (id: string, code: ErrorCode) => Effect.Effect<boolean, DatabaseError>
     readonly markSkipped: (id: string, reason: string) => Effect.Effect<boolean, DatabaseError>
     /** Keeps the attempt's error; a post that was publishing waits for its retry job as `scheduled`. */
     readonly recordError: (id: string, code: ErrorCode) => Effect.Effect<void, DatabaseError>
-    /** held → scheduled for one connection, in the caller's transaction; ids in schedule order. */
+    /**
+     * held → scheduled with new tickets for one connection, in the caller's transaction, in schedule
+     * order: every held post, or only the upcoming ones (scheduled in the future: not missed yet).
+     */
     readonly releaseHeld: (
       trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
       tenantId: string,
-      connectionId: string
-    ) => Effect.Effect<ReadonlyArray<string>, DatabaseError>
+      connectionId: string,
+      which: "all" | "upcoming"
+    ) => Effect.Effect<ReadonlyArray<Released>, DatabaseError>
     readonly listHeld: (connectionId: string) => Effect.Effect<ReadonlyArray<Post>, DatabaseError>
     /** The tenant's posts, newest scheduled first, keyset-paginated. */
     readonly list: (tenantId: string, filter?: PostFilter) => Effect.Effect<PostPage, PostCursorInvalid | DatabaseError>
-    /** Held posts of one connection in schedule order, optionally only those held at or after `from`. */
-    readonly heldOf: (tenantId: string, connectionId: string, from?: Date) => Effect.Effect<ReadonlyArray<HeldPost>, DatabaseError>
-    /** held → scheduled for one post, in the caller's transaction; false when it is no longer held. */
+    /**
+     * Held posts of one connection in schedule order; `heldSince`: only those held at or after it;
+     * `dueBy`: only those scheduled at or before it (the missed ones, not the upcoming).
+     */
+    readonly heldOf: (
+      tenantId: string,
+      connectionId: string,
+      options?: { readonly heldSince?: Date | undefined; readonly dueBy?: Date | undefined }
+    ) => Effect.Effect<ReadonlyArray<HeldPost>, DatabaseError>
+    /** held → scheduled with a new ticket for one post, in the caller's transaction; undefined when it is no longer held. */
     readonly releaseOne: (
       trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
       tenantId: string,
       id: string
-    ) => Effect.Effect<boolean, DatabaseError>
+    ) => Effect.Effect<Released | undefined, DatabaseError>
     /** held → skipped with a reason, in the caller's transaction; false when it is no longer held. */
     readonly skipHeld: (
       trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
@@ -201,7 +249,7 @@ export class PostRepo extends Context.Service<
       trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
       tenantId: string,
       id: string
-    ) => Effect.Effect<boolean, DatabaseError>
+    ) => Effect.Effect<Released | undefined, DatabaseError>
   }
 >()("postd/db/PostRepo") {
   static readonly layer = Layer.effect(
@@ -228,6 +276,7 @@ export class PostRepo extends Context.Service<
                 link: post.content.link ?? null,
                 format: post.content.format,
                 scheduled_at: post.scheduledAt,
+                publish_ticket: post.ticket,
                 ...(post.dedupeKey === undefined ? {} : { dedupe_key: post.dedupeKey })
               })
               .returningAll()
@@ -271,7 +320,7 @@ export class PostRepo extends Context.Service<
         } satisfies PostForPublish
       })
 
-      const markIntent = Effect.fn("PostRepo.markIntent")(function* (id: string) {
+      const markIntent = Effect.fn("PostRepo.markIntent")(function* (id: string, ticket?: string) {
         // One statement: the row lock taken by `for update` in the CTE makes the read of the previous
         // intent and the update atomic, so two racing attempts cannot both see "no earlier intent".
         const result = yield* database.use("PostRepo.markIntent", (db) =>
@@ -286,6 +335,7 @@ export class PostRepo extends Context.Service<
                      updated_at = now()
                 from prev
                where p.id = prev.id and prev.status in ('scheduled', 'publishing', 'held')
+                 and (${ticket ?? null}::uuid is null or p.publish_ticket = ${ticket ?? null}::uuid)
               returning p.publish_intent_at, p.attempts, prev.publish_intent_at is not null as was_intended
             )
             select prev.status, updated.publish_intent_at as intent_at, updated.attempts, updated.was_intended
@@ -340,7 +390,12 @@ export class PostRepo extends Context.Service<
           return result.numUpdatedRows > 0n
         })
 
-      const markHeld = transition("PostRepo.markHeld", IN_FLIGHT, { status: "held", held_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+      const markHeld = transition("PostRepo.markHeld", IN_FLIGHT, {
+        status: "held",
+        held_at: sql<Date>`now()`,
+        publish_ticket: null,
+        updated_at: sql<Date>`now()`
+      })
 
       const markDeadLettered = (id: string, code: ErrorCode) =>
         transition("PostRepo.markDeadLettered", PUBLISHABLE, {
@@ -373,40 +428,49 @@ export class PostRepo extends Context.Service<
       const releaseHeld = Effect.fn("PostRepo.releaseHeld")(function* (
         trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
         tenantId: string,
-        connectionId: string
+        connectionId: string,
+        which: "all" | "upcoming"
       ) {
         const result = yield* Effect.tryPromise({
           try: () =>
-            sql<{ id: string }>`
+            sql<{ id: string; publish_ticket: string; scheduled_at: Date }>`
               with released as (
-                update posts set status = 'scheduled', updated_at = now()
+                update posts set status = 'scheduled', publish_ticket = gen_random_uuid(), updated_at = now()
                  where tenant_id = ${tenantId} and connection_id = ${connectionId} and status = 'held'
-                returning id, scheduled_at
+                   and (${which} = 'all' or scheduled_at > now())
+                returning id, publish_ticket, scheduled_at
               )
-              select id from released order by scheduled_at, id`.execute(trx),
+              select id, publish_ticket, scheduled_at from released order by scheduled_at, id`.execute(trx),
           catch: dbError("PostRepo.releaseHeld")
         })
-        return result.rows.map((r) => r.id)
+        return result.rows.map((r): Released => ({ id: r.id, ticket: r.publish_ticket, scheduledAt: r.scheduled_at }))
       })
 
-      const requeueDeadLettered = Effect.fn("PostRepo.requeueDeadLettered")(function* (
-        trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>,
-        tenantId: string,
-        id: string
-      ) {
-        const result = yield* Effect.tryPromise({
-          try: () =>
-            trx
-              .updateTable("posts")
-              .set({ status: "scheduled", attempts: 0, updated_at: sql<Date>`now()` })
-              .where("tenant_id", "=", tenantId)
-              .where("id", "=", id)
-              .where("status", "=", "dead_lettered")
-              .executeTakeFirst(),
-          catch: dbError("PostRepo.requeueDeadLettered")
+      /** Back to `scheduled` from `from`, with a new publish ticket: the ticket its one job will carry. */
+      const rescheduleFrom = (operation: string, from: "held" | "dead_lettered", resetAttempts: boolean) =>
+        Effect.fn(operation)(function* (trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>, tenantId: string, id: string) {
+          const row = yield* Effect.tryPromise({
+            try: () =>
+              trx
+                .updateTable("posts")
+                .set({
+                  status: "scheduled",
+                  ...(resetAttempts ? { attempts: 0 } : {}),
+                  publish_ticket: sql<string>`gen_random_uuid()`,
+                  updated_at: sql<Date>`now()`
+                })
+                .where("tenant_id", "=", tenantId)
+                .where("id", "=", id)
+                .where("status", "=", from)
+                .returning(["id", "publish_ticket", "scheduled_at"])
+                .executeTakeFirst(),
+            catch: dbError(operation)
+          })
+          return row === undefined || row.publish_ticket === null
+            ? undefined
+            : ({ id: row.id, ticket: row.publish_ticket, scheduledAt: row.scheduled_at } satisfies Released)
         })
-        return Number(result.numUpdatedRows) === 1
-      })
+      const requeueDeadLettered = rescheduleFrom("PostRepo.requeueDeadLettered", "dead_lettered", true)
 
       const listHeld = Effect.fn("PostRepo.listHeld")(function* (connectionId: string) {
         const rows = yield* database.use("PostRepo.listHeld", (db) =>
@@ -447,7 +511,11 @@ export class PostRepo extends Context.Service<
         } satisfies PostPage
       })
 
-      const heldOf = Effect.fn("PostRepo.heldOf")(function* (tenantId: string, connectionId: string, from?: Date) {
+      const heldOf = Effect.fn("PostRepo.heldOf")(function* (
+        tenantId: string,
+        connectionId: string,
+        options: { readonly heldSince?: Date | undefined; readonly dueBy?: Date | undefined } = {}
+      ) {
         const rows = yield* database.use("PostRepo.heldOf", (db) => {
           let query = db
             .selectFrom("posts")
@@ -455,7 +523,8 @@ export class PostRepo extends Context.Service<
             .where("tenant_id", "=", tenantId)
             .where("connection_id", "=", connectionId)
             .where("status", "=", "held")
-          if (from !== undefined) query = query.where(sql<boolean>`coalesce(held_at, updated_at) >= ${from}`)
+          if (options.heldSince !== undefined) query = query.where(sql<boolean>`coalesce(held_at, updated_at) >= ${options.heldSince}`)
+          if (options.dueBy !== undefined) query = query.where("scheduled_at", "<=", options.dueBy)
           return query.orderBy("scheduled_at", "asc").orderBy("id", "asc").execute()
         })
         return rows.map((r): HeldPost => ({ id: r.id, scheduledAt: r.scheduled_at, heldAt: r.held_at ?? r.updated_at }))
@@ -478,10 +547,8 @@ export class PostRepo extends Context.Service<
             Effect.withSpan(operation)
           )
 
-      const release = heldTransition("PostRepo.releaseOne")
       const skip = heldTransition("PostRepo.skipHeld")
-      const releaseOne = (trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>, tenantId: string, id: string) =>
-        release(trx, tenantId, id, { status: "scheduled", updated_at: sql<Date>`now()` })
+      const releaseOne = rescheduleFrom("PostRepo.releaseOne", "held", false)
       const skipHeld = (trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>, tenantId: string, id: string, reason: string) =>
         skip(trx, tenantId, id, { status: "skipped", skipped_reason: reason, updated_at: sql<Date>`now()` })
 

@@ -12,7 +12,7 @@ import { Database, type DatabaseError } from "../db/Database.ts"
 import { type HeldPost, PostRepo } from "../db/PostRepo.ts"
 import { RateLimiter } from "../db/RateLimiter.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
-import { JobQueue } from "./JobQueue.ts"
+import { JobQueue, sendReleased } from "./JobQueue.ts"
 import type { BackfillJob } from "./queues.ts"
 
 /** The backfill cannot start yet: its channel is not active (reconnect or resume it first). */
@@ -89,8 +89,8 @@ export class Backfill extends Context.Service<
       const offer = Effect.fn("Backfill.offer")(function* (tenantId: string, connectionId: string, failedAfter: Date, actor: string) {
         const connection = yield* connections.get(tenantId, connectionId)
         const now = yield* Clock.currentTimeMillis
-        // What would go out if accepted now: held since failedAfter and still within the lateness.
-        const held = yield* posts.heldOf(tenantId, connectionId, failedAfter)
+        // What would go out if accepted now: due, held since failedAfter and still within the lateness.
+        const held = yield* posts.heldOf(tenantId, connectionId, { heldSince: failedAfter, dueBy: new Date(now) })
         const rules = { failedAfterMs: failedAfter.getTime(), maxLatenessMs }
         const missed = held.filter((p) => backfillVerdict(timesOf(p), now, rules).kind === "publish").length
         const { ratePerMinute } = limiter.limits[connection.platform]
@@ -150,7 +150,8 @@ export class Backfill extends Context.Service<
       const decline = Effect.fn("Backfill.decline")(function* (tenantId: string, backfillJobId: string, actor: string) {
         const current = yield* offers.get(tenantId, backfillJobId)
         if (current.status !== "offered") return { offer: yield* alreadyDecided(current, "declined"), skipped: 0 }
-        const held = yield* posts.heldOf(tenantId, current.connectionId)
+        // Declining is about the missed posts; one still ahead of its time was not missed.
+        const held = yield* posts.heldOf(tenantId, current.connectionId, { dueBy: new Date(yield* Clock.currentTimeMillis) })
         const connection = yield* connections.get(tenantId, current.connectionId).pipe(Effect.option)
         const skipped = yield* database.transaction("Backfill.decline", (trx) =>
           Effect.gen(function* () {
@@ -185,17 +186,19 @@ export class Backfill extends Context.Service<
         let released = 0
         let skipped = 0
         for (const post of held) {
-          const verdict = backfillVerdict(timesOf(post), now, rules)
+          // A post still ahead of its time was not missed: it goes back to its schedule, uncounted.
+          const upcoming = post.scheduledAt.getTime() > now
+          const verdict = upcoming ? ({ kind: "publish" } as const) : backfillVerdict(timesOf(post), now, rules)
           const done = yield* database.transaction("Backfill.run", (trx) =>
             verdict.kind === "skip"
               ? posts.skipHeld(trx, job.tenantId, post.id, verdict.reason)
               : Effect.gen(function* () {
                   const moved = yield* posts.releaseOne(trx, job.tenantId, post.id)
-                  if (moved) yield* queue.send("publish", { tenantId: job.tenantId, postId: post.id, cycleId: crypto.randomUUID() }, { trx })
-                  return moved
+                  if (moved !== undefined) yield* sendReleased(queue, trx, job.tenantId, moved, now)
+                  return moved !== undefined
                 })
           )
-          if (!done) continue
+          if (!done || upcoming) continue
           if (verdict.kind === "skip") skipped += 1
           else released += 1
           if (connection._tag === "Some") {

@@ -3,7 +3,7 @@
 // schedule order (their jobs enqueued in the same transaction, so a resumed post is never left
 // without a job). After a manual resume or a reconnect the held posts wait for the user's backfill
 // decision (jobs/Backfill.ts) instead: publish them late, or not at all.
-import { Context, Effect, Layer, Schema } from "effect"
+import { Clock, Context, Effect, Layer, Schema } from "effect"
 import type { Credentials } from "../core/publish/Connector.ts"
 import { Connectors } from "../core/publish/Connector.ts"
 import { buildPauseReason } from "../core/recovery/PauseReason.ts"
@@ -14,7 +14,7 @@ import { type ConnectionNotFound, ConnectionRepo } from "../db/ConnectionRepo.ts
 import { Database, type DatabaseError } from "../db/Database.ts"
 import { PostRepo } from "../db/PostRepo.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
-import { JobQueue } from "./JobQueue.ts"
+import { JobQueue, sendReleased } from "./JobQueue.ts"
 
 const SYSTEM = "system"
 
@@ -39,8 +39,8 @@ export type ResumeHow = "probe" | "manual" | "reconnect"
 export class ConnectionRecovery extends Context.Service<
   ConnectionRecovery,
   {
-    /** Pauses with `code` (status attention, or revoked for APP_DEAUTHORIZED); idempotent. */
-    readonly autoPause: (tenantId: string, connectionId: string, code: ErrorCode) => Effect.Effect<boolean, unknown>
+    /** Pauses with `code` (status attention, or revoked for APP_DEAUTHORIZED); idempotent. `actor` defaults to `system`. */
+    readonly autoPause: (tenantId: string, connectionId: string, code: ErrorCode, actor?: string) => Effect.Effect<boolean, unknown>
     /** The breaker opened: pause with CIRCUIT_BREAKER_OPEN and schedule its single half-open probe. */
     readonly openBreaker: (tenantId: string, connectionId: string) => Effect.Effect<void, unknown>
     /** Refreshes with the stored refresh token; any failure is TOKEN_REFRESH_FAILED. */
@@ -59,6 +59,8 @@ export class ConnectionRecovery extends Context.Service<
       connectionId: string,
       actor: string
     ) => Effect.Effect<ManualResume, ResumeRefused | ConnectionNotFound | DatabaseError>
+    /** Back to their schedule: the held posts of an active connection whose time is still ahead. */
+    readonly releaseUpcoming: (tenantId: string, connectionId: string) => Effect.Effect<number, DatabaseError>
     /** The half-open probe: a health check; success closes the breaker and resumes, failure reopens it. */
     readonly probe: (tenantId: string, connectionId: string) => Effect.Effect<"resumed" | "reopened" | "waiting" | "closed", unknown>
   }
@@ -78,10 +80,11 @@ export class ConnectionRecovery extends Context.Service<
       const autoPause = Effect.fn("ConnectionRecovery.autoPause")(function* (
         tenantId: string,
         connectionId: string,
-        code: ErrorCode
+        code: ErrorCode,
+        actor: string = SYSTEM
       ) {
         const connection = yield* connections.get(tenantId, connectionId)
-        const changed = yield* connections.autoPause(tenantId, connectionId, code, SYSTEM)
+        const changed = yield* connections.autoPause(tenantId, connectionId, code, actor)
         if (changed) {
           yield* metrics.increment("channel.paused", { platform: connection.platform, code })
           yield* Effect.logWarning("connection paused").pipe(Effect.annotateLogs({ tenantId, connectionId, errorCode: code }))
@@ -142,23 +145,25 @@ export class ConnectionRecovery extends Context.Service<
         const connection = yield* connections.get(tenantId, connectionId)
         const changed = yield* connections.resume(tenantId, connectionId, actor)
         yield* breakers.recordSuccess(connectionId)
-        const released =
-          how !== "probe"
-            ? 0
-            : yield* database.transaction("ConnectionRecovery.resume", (trx) =>
-                Effect.gen(function* () {
-                  const ids = yield* posts.releaseHeld(trx, tenantId, connectionId)
-                  for (const postId of ids) {
-                    yield* queue.send("publish", { tenantId, postId, cycleId: crypto.randomUUID() }, { trx })
-                  }
-                  return ids.length
-                })
-              )
+        // After a probe every held post goes out; otherwise only the upcoming ones (held by the pause
+        // before their time came) go back to their schedule, and the missed ones wait for the backfill.
+        const released = yield* release(tenantId, connectionId, how === "probe" ? "all" : "upcoming")
         if (changed) {
           yield* metrics.increment("channel.resumed", { platform: connection.platform, reason: how })
           yield* Effect.logInfo("connection resumed").pipe(Effect.annotateLogs({ tenantId, connectionId, released, how }))
         }
         return released
+      })
+
+      const release = Effect.fn("ConnectionRecovery.release")(function* (tenantId: string, connectionId: string, which: "all" | "upcoming") {
+        const now = yield* Clock.currentTimeMillis
+        return yield* database.transaction("ConnectionRecovery.release", (trx) =>
+          Effect.gen(function* () {
+            const released = yield* posts.releaseHeld(trx, tenantId, connectionId, which)
+            for (const post of released) yield* sendReleased(queue, trx, tenantId, post, now)
+            return released.length
+          })
+        )
       })
 
       const resumeManually = Effect.fn("ConnectionRecovery.resumeManually")(function* (
@@ -211,7 +216,15 @@ export class ConnectionRecovery extends Context.Service<
         return "reopened" as const
       })
 
-      return ConnectionRecovery.of({ autoPause, openBreaker, refreshTokens, resume, resumeManually, probe })
+      return ConnectionRecovery.of({
+        autoPause,
+        openBreaker,
+        refreshTokens,
+        resume,
+        resumeManually,
+        releaseUpcoming: (tenantId, connectionId) => release(tenantId, connectionId, "upcoming"),
+        probe
+      })
     })
   )
 }

@@ -74,8 +74,8 @@ export class DeadLetters extends Context.Service<
         const requeued = yield* database.transaction("DeadLetters.replay", (trx) =>
           Effect.gen(function* () {
             const moved = yield* posts.requeueDeadLettered(trx, tenantId, postId)
-            if (moved) yield* queue.send("publish", { tenantId, postId, cycleId: crypto.randomUUID() }, { trx })
-            return moved
+            if (moved !== undefined) yield* queue.send("publish", { tenantId, postId, cycleId: crypto.randomUUID(), ticket: moved.ticket }, { trx })
+            return moved !== undefined
           })
         )
         if (requeued) yield* dlq.markReplayed(entryId)
@@ -84,7 +84,10 @@ export class DeadLetters extends Context.Service<
       const replayMany = Effect.fn("DeadLetters.replayMany")(function* (scope: string | undefined, ids: ReadonlyArray<string>) {
         const entries = yield* Effect.forEach(unique(ids), (id) => dlq.get(id, scope))
         return yield* Effect.forEach(entries, (entry) =>
-          replay(entry.tenantId, entry.id).pipe(
+          (entry.tenantId === null
+            ? Effect.fail(new DlqReplayRefused({ id: entry.id, message: "a webhook entry of no tenant cannot be replayed" }))
+            : replay(entry.tenantId, entry.id)
+          ).pipe(
             Effect.map((r): BatchReplayResult => ({ id: r.id, outcome: r.requeued ? "requeued" : "already_requeued", postId: r.postId })),
             Effect.catchTags({
               DlqReplayRefused: (e) => Effect.succeed<BatchReplayResult>({ id: e.id, outcome: "refused", message: e.message }),

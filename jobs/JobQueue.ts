@@ -11,9 +11,25 @@ import { DatabaseUrl } from "../db/DatabaseUrl.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { DEAD_LETTER_QUEUE, type PayloadOf, QUEUE_NAMES, QUEUES, type QueueName } from "./queues.ts"
 
+/** The `publish` job of a post moved back to `scheduled`: now, or at its scheduled time if that is still ahead. */
+export const sendReleased = (
+  queue: JobQueue["Service"],
+  trx: Transaction<DatabaseSchema>,
+  tenantId: string,
+  released: { readonly id: string; readonly ticket: string; readonly scheduledAt: Date },
+  nowMs: number
+) =>
+  queue.send(
+    "publish",
+    { tenantId, postId: released.id, cycleId: crypto.randomUUID(), ticket: released.ticket },
+    { trx, startAfterMs: released.scheduledAt.getTime() - nowMs }
+  )
+
 export interface SendOptions {
   readonly startAfterMs?: number | undefined
   readonly singletonKey?: string | undefined
+  /** Higher is fetched first (pg-boss orders by priority, then by creation); 0 by default. */
+  readonly priority?: number | undefined
   /** Enqueue inside this transaction: the job exists only if the transaction commits. */
   readonly trx?: Transaction<DatabaseSchema> | undefined
 }
@@ -27,6 +43,9 @@ export const JobQueueConfig = Config.all({
   depthSampleSeconds: Config.Int("QUEUE_DEPTH_SAMPLE_SECONDS").pipe(Config.withDefault(15))
 })
 
+/** Queues whose jobs should start at once rather than at the next poll. */
+const NOTIFY_QUEUES: ReadonlySet<QueueName> = new Set(["webhook"])
+
 const failure = (operation: string) => (e: unknown) =>
   new DatabaseError({ operation, message: e instanceof Error ? e.message : String(e) })
 
@@ -39,6 +58,11 @@ export class JobQueue extends Context.Service<
       payload: PayloadOf<Q>,
       options?: SendOptions
     ) => Effect.Effect<string | null, DatabaseError>
+    /** Many jobs of one queue in one statement (pg-boss insert), each with its own delay; the queue's retry policy applies. */
+    readonly sendBatch: <Q extends QueueName>(
+      queue: Q,
+      jobs: ReadonlyArray<{ readonly payload: PayloadOf<Q>; readonly startAfterMs?: number | undefined }>
+    ) => Effect.Effect<void, DatabaseError>
   }
 >()("postd/jobs/JobQueue") {
   static readonly layer = Layer.effect(
@@ -55,7 +79,10 @@ export class JobQueue extends Context.Service<
               application_name: "postd-jobs",
               max: 10,
               superviseIntervalSeconds: config.superviseIntervalSeconds,
-              monitorIntervalSeconds: Math.max(1, Math.min(60, config.superviseIntervalSeconds))
+              monitorIntervalSeconds: Math.max(1, Math.min(60, config.superviseIntervalSeconds)),
+              // Wakes the workers of notify queues (webhooks) the moment a job commits, instead of
+              // at their next poll: a deauthorization pauses its channel within a second.
+              useListenNotify: true
             })
             // pg-boss reports its own trouble (a database restart killing its connections, a failed
             // maintenance run) as 'error' events; unheard, an 'error' event would crash the process.
@@ -77,7 +104,8 @@ export class JobQueue extends Context.Service<
                 retryBackoff: true,
                 retryDelayMax: 300,
                 expireInSeconds: config.jobTimeoutSeconds,
-                deadLetter: DEAD_LETTER_QUEUE
+                deadLetter: DEAD_LETTER_QUEUE,
+                ...(NOTIFY_QUEUES.has(name) ? { notify: true } : {})
               })
             }
             return boss
@@ -108,12 +136,32 @@ export class JobQueue extends Context.Service<
                   ? { startAfter: new Date(Date.now() + options.startAfterMs) }
                   : {}),
                 ...(options.singletonKey !== undefined ? { singletonKey: options.singletonKey } : {}),
+                ...(options.priority !== undefined ? { priority: options.priority } : {}),
                 ...(options.trx !== undefined ? { db: fromKysely(options.trx) } : {})
               }),
             catch: failure(`jobs.send.${queue}`)
           })
         }).pipe(Effect.withSpan(`JobQueue.send.${queue}`))
-      return JobQueue.of({ boss, send })
+      const sendBatch = <Q extends QueueName>(
+        queue: Q,
+        jobs: ReadonlyArray<{ readonly payload: PayloadOf<Q>; readonly startAfterMs?: number | undefined }>
+      ) =>
+        Effect.gen(function* () {
+          if (jobs.length === 0) return
+          const encode = Schema.encodeUnknownEffect(QUEUES[queue])
+          const now = Date.now()
+          const rows = yield* Effect.forEach(jobs, (job) =>
+            encode(job.payload).pipe(
+              Effect.map((data) => ({
+                data: data as object,
+                ...(job.startAfterMs !== undefined && job.startAfterMs > 0 ? { startAfter: new Date(now + job.startAfterMs) } : {})
+              })),
+              Effect.mapError((e) => new DatabaseError({ operation: `jobs.sendBatch.${queue}`, message: e.message }))
+            )
+          )
+          yield* Effect.tryPromise({ try: () => boss.insert(queue, rows), catch: failure(`jobs.sendBatch.${queue}`) })
+        }).pipe(Effect.withSpan(`JobQueue.sendBatch.${queue}`))
+      return JobQueue.of({ boss, send, sendBatch })
     })
   )
 }

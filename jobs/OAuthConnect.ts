@@ -14,6 +14,7 @@ import { type Connection, type ConnectionNotFound, ConnectionRepo } from "../db/
 import type { DatabaseError } from "../db/Database.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { Backfill } from "./Backfill.ts"
+import { ConnectionRecovery } from "./ConnectionRecovery.ts"
 
 /** The grant is for other accounts than the channel being reconnected. */
 export class WrongAccount extends Schema.TaggedError<WrongAccount>()("WrongAccount", {
@@ -105,6 +106,7 @@ export class OAuthConnect extends Context.Service<
       const connections = yield* ConnectionRepo
       const breakers = yield* CircuitBreakerStore
       const backfill = yield* Backfill
+      const recovery = yield* ConnectionRecovery
       const metrics = yield* MetricRecorder
 
       const providerFor = (platform: Platform) => {
@@ -151,6 +153,8 @@ export class OAuthConnect extends Context.Service<
           )
           // A reconnect is a healthy answer from the partner: whatever the breaker remembered is over.
           yield* breakers.recordSuccess(connection.id)
+          // Posts the pause held before their time go back to their schedule; missed ones wait for the backfill.
+          yield* recovery.releaseUpcoming(intent.tenantId, connection.id)
           if (result.previousStatus !== "active") {
             yield* metrics.increment("channel.resumed", { platform: connection.platform, reason: "reconnect" })
             yield* Effect.logInfo("connection resumed").pipe(

@@ -34,6 +34,7 @@ export class PostScheduler extends Context.Service<
         const connection = yield* connections.get(request.tenantId, request.connectionId)
         const now = yield* Clock.currentTimeMillis
         const postId = randomUUID()
+        const ticket = randomUUID()
         return yield* database.transaction("PostScheduler.schedule", (trx) =>
           Effect.gen(function* () {
             const post = yield* posts.insert(trx, {
@@ -45,7 +46,8 @@ export class PostScheduler extends Context.Service<
               scheduledAt: request.scheduledAt,
               // A caller's key is unique within its tenant: scoped, it can neither collide with nor
               // reveal another tenant's keys (the column is unique across the table).
-              dedupeKey: request.dedupeKey === undefined ? undefined : `${request.tenantId}:${request.dedupeKey}`
+              dedupeKey: request.dedupeKey === undefined ? undefined : `${request.tenantId}:${request.dedupeKey}`,
+              ticket
             })
             yield* queue.send(
               "publish",
@@ -53,6 +55,7 @@ export class PostScheduler extends Context.Service<
                 tenantId: request.tenantId,
                 postId,
                 cycleId: randomUUID(),
+                ticket,
                 ...(request.requestId !== undefined ? { requestId: request.requestId } : {})
               },
               { trx, startAfterMs: request.scheduledAt.getTime() - now }

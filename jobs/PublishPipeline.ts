@@ -51,6 +51,9 @@ export class PublishPipeline extends Context.Service<
         if (post === undefined || ["published", "dead_lettered", "skipped", "failed"].includes(post.status)) {
           return { outcome: "skipped" } as const
         }
+        // A job whose ticket the post no longer holds was overtaken (the post was held by a pause,
+        // then released with a new job): the live job is the other one.
+        if (job.ticket !== undefined && post.publishTicket !== job.ticket) return { outcome: "skipped" } as const
         // The worker's read carries what it needs of the connection: one query, not two.
         const connection = {
           id: post.connectionId,
@@ -106,7 +109,13 @@ export class PublishPipeline extends Context.Service<
             return { outcome: "held" } as const
           }
 
-          const intent = yield* posts.markIntent(post.id)
+          const marked = yield* Effect.result(posts.markIntent(post.id, job.ticket))
+          if (Result.isFailure(marked)) {
+            // Held (or finished) by someone else since this job read the post: nothing left to do.
+            if (marked.failure._tag === "PostStateConflict") return { outcome: "skipped" } as const
+            return yield* marked.failure
+          }
+          const intent = marked.success
           const request: PublishRequest = {
             credentials: yield* connections.credentials(job.tenantId, connection.id),
             content: { text: post.text, format: post.format, mediaUrls: post.mediaUrls, title: post.title ?? undefined, link: post.link ?? undefined },

@@ -1,7 +1,7 @@
 // The publish pipeline across real worker processes (`npm run worker`) sharing one database: a worker
 // SIGKILLed inside a partner call is reconciled by the next one, two workers draw from one token
 // bucket, and two workers never probe one breaker twice. The test process only schedules and watches.
-import { ConfigProvider, Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import { ConfigProvider, Effect, ManagedRuntime, Redacted } from "effect"
 import pino from "pino"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import type { CallRecord } from "../chaos/simulator/CallLog.ts"
@@ -46,19 +46,14 @@ beforeAll(async () => {
       connectors: connectorsLayer(partnerEndpointsFor(sim.url)),
       oauth: oauthProvidersLayer(partnerEndpointsFor(sim.url)),
       logger: pino({ level: "silent" }),
-      metrics: MetricRecorder.layerTest
-    }).pipe(
-      Layer.provide(
-        ConfigProvider.layer(
-          ConfigProvider.fromEnvRecord({
-            TOKEN_ENCRYPTION_KEYS,
-            AUTH_JWT_SECRET,
-            JOB_TIMEOUT_SECONDS,
-            JOBS_SUPERVISE_INTERVAL_SECONDS: "1"
-          })
-        )
-      )
-    )
+      metrics: MetricRecorder.layerTest,
+      config: ConfigProvider.fromEnvRecord({
+        TOKEN_ENCRYPTION_KEYS,
+        AUTH_JWT_SECRET,
+        JOB_TIMEOUT_SECONDS,
+        JOBS_SUPERVISE_INTERVAL_SECONDS: "1"
+      })
+    })
   )
   await runtime.runPromise(Effect.void)
 })

@@ -9,7 +9,9 @@ import { BackfillRepo } from "../db/BackfillRepo.ts"
 import { CircuitBreakerStore } from "../db/CircuitBreakerStore.ts"
 import { ConnectionRepo } from "../db/ConnectionRepo.ts"
 import { DlqRepo } from "../db/DlqRepo.ts"
+import { IntegrationHealthRepo } from "../db/IntegrationHealthRepo.ts"
 import { OAuthStateRepo } from "../db/OAuthStateRepo.ts"
+import { WebhookEventRepo } from "../db/WebhookEventRepo.ts"
 import { PostRepo } from "../db/PostRepo.ts"
 import { PublishAttemptRepo } from "../db/PublishAttemptRepo.ts"
 import { RateLimiter } from "../db/RateLimiter.ts"
@@ -18,9 +20,12 @@ import { Backfill } from "./Backfill.ts"
 import { ConnectionRecovery } from "./ConnectionRecovery.ts"
 import { DeadLetters } from "./DeadLetters.ts"
 import { JobQueue } from "./JobQueue.ts"
+import { HealthChecks } from "./HealthChecks.ts"
 import { OAuthConnect } from "./OAuthConnect.ts"
 import { PostScheduler } from "./PostScheduler.ts"
 import { PublishPipeline } from "./PublishPipeline.ts"
+import { WebhookInbox } from "./WebhookInbox.ts"
+import { WebhookProcessor } from "./WebhookProcessor.ts"
 
 export const jobsLayer = <E1, E2>(connectors: Layer.Layer<Connectors, E1>, oauth: Layer.Layer<OAuthProviders, E2>) => {
   const repositories = Layer.mergeAll(
@@ -31,10 +36,20 @@ export const jobsLayer = <E1, E2>(connectors: Layer.Layer<Connectors, E1>, oauth
     RateLimiter.layer,
     CircuitBreakerStore.layer,
     BackfillRepo.layer,
-    OAuthStateRepo.layer
+    OAuthStateRepo.layer,
+    WebhookEventRepo.layer,
+    IntegrationHealthRepo.layer
   ).pipe(Layer.provideMerge(TokenCipher.layer))
   const infrastructure = Layer.mergeAll(repositories, JobQueue.layer, connectors, oauth)
-  return Layer.mergeAll(PublishPipeline.layer, PostScheduler.layer, DeadLetters.layer, OAuthConnect.layer).pipe(
+  return Layer.mergeAll(
+    PublishPipeline.layer,
+    PostScheduler.layer,
+    DeadLetters.layer,
+    OAuthConnect.layer,
+    WebhookInbox.layer,
+    WebhookProcessor.layer,
+    HealthChecks.layer
+  ).pipe(
     Layer.provideMerge(Layer.mergeAll(ConnectionRecovery.layer, Backfill.layer)),
     Layer.provideMerge(infrastructure)
   )

@@ -7,21 +7,31 @@ export const PublishJob = Schema.Struct({
   postId: Schema.String,
   /** Correlates every log line of one publish cycle (all attempts of one post). */
   cycleId: Schema.String,
-  requestId: Schema.optionalKey(Schema.String)
+  requestId: Schema.optionalKey(Schema.String),
+  /** The post's publish ticket when the job was enqueued; a job whose ticket the post no longer holds is stale. */
+  ticket: Schema.optionalKey(Schema.String)
 })
 export type PublishJob = typeof PublishJob.Type
 
 export const PingJob = Schema.Struct({
   tenantId: Schema.String,
   connectionId: Schema.String,
-  /** `breaker_probe`: the single half-open probe of an open breaker (synthetic sweeps come later). */
-  reason: Schema.Literals(["breaker_probe"])
+  /** `breaker_probe`: the single half-open probe of an open breaker; `sweep`: a synthetic health check. */
+  reason: Schema.Literals(["breaker_probe", "sweep"])
 })
 export type PingJob = typeof PingJob.Type
 
 export const BackfillJob = Schema.Struct({ tenantId: Schema.String, backfillJobId: Schema.String })
 export type BackfillJob = typeof BackfillJob.Type
 export const SummaryJob = Schema.Struct({ tenantId: Schema.optionalKey(Schema.String) })
+
+/** A verified, stored platform event to process (webhook_events.id). */
+export const WebhookJob = Schema.Struct({ eventId: Schema.String })
+export type WebhookJob = typeof WebhookJob.Type
+
+/** The synthetic health sweep, from the cron schedule (or on demand). */
+export const SweepJob = Schema.Struct({ requestedBy: Schema.optionalKey(Schema.String) })
+export type SweepJob = typeof SweepJob.Type
 
 /** Where pg-boss puts a job whose handler kept failing for reasons of our own (not a partner's). */
 export const DEAD_LETTER_QUEUE = "dead-letter"
@@ -30,7 +40,9 @@ export const QUEUES = {
   publish: PublishJob,
   ping: PingJob,
   backfill: BackfillJob,
-  summary: SummaryJob
+  summary: SummaryJob,
+  webhook: WebhookJob,
+  "health-sweep": SweepJob
 } as const
 
 export type QueueName = keyof typeof QUEUES

@@ -217,7 +217,8 @@ export const backfillView = (o: BackfillOffer): BackfillView => ({
 export interface DlqEntryView {
   readonly id: string
   readonly jobId: string
-  readonly tenantId: string
+  /** Null for a webhook event that failed before any tenant's connection was matched (operators only). */
+  readonly tenantId: string | null
   readonly connectionId: string | null
   readonly postId: string | null
   readonly platform: Platform | null

@@ -54,8 +54,16 @@ export interface Harness {
   readonly newTenant: (id?: string) => Promise<string>
   readonly connect: (
     platform: Platform,
-    options?: { readonly withRefreshToken?: boolean; readonly tenantId?: string }
-  ) => Promise<{ readonly tenantId: string; readonly connectionId: string; readonly token: string }>
+    options?: {
+      readonly withRefreshToken?: boolean
+      readonly tenantId?: string
+      /** A partner account of its own (created in the simulator), so platform events about it touch nothing else. */
+      readonly accountId?: string
+      readonly userId?: string
+      readonly scopes?: ReadonlyArray<string>
+      readonly expiresInSec?: number
+    }
+  ) => Promise<{ readonly tenantId: string; readonly connectionId: string; readonly token: string; readonly accountId: string; readonly userId: string }>
   readonly schedule: (tenantId: string, connectionId: string, content?: Partial<PostContent>) => Promise<Post>
   readonly post: (tenantId: string, postId: string) => Promise<Post>
   /**
@@ -69,15 +77,15 @@ export interface Harness {
 export const startHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
   const t = await createTestDatabase()
   const sim = await startPartnerSimulator()
-  const config = ConfigProvider.layer(
-    ConfigProvider.fromEnvRecord({
-      TOKEN_ENCRYPTION_KEYS: TEST_TOKEN_KEYS,
-      AUTH_JWT_SECRET: TEST_JWT_SECRET,
-      JOBS_SUPERVISE_INTERVAL_SECONDS: "2",
-      JOB_TIMEOUT_SECONDS: "30",
-      ...options.env
-    })
-  )
+  const config = ConfigProvider.fromEnvRecord({
+    TOKEN_ENCRYPTION_KEYS: TEST_TOKEN_KEYS,
+    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    // Webhook routes take the simulator's app secrets and Google keys, as a local run does.
+    PARTNER_SIMULATOR_URL: sim.url,
+    JOBS_SUPERVISE_INTERVAL_SECONDS: "2",
+    JOB_TIMEOUT_SECONDS: "30",
+    ...options.env
+  })
   const jitter =
     options.jitter === undefined
       ? Layer.empty
@@ -92,8 +100,9 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
           ? pino({ level: "silent" })
           : pino({ level: "debug" }, { write: (line: string) => void options.logLines?.push(line) }),
       flags: Flags.layerTest({ tenants: options.tenantFlags ?? {} }),
-      metrics: MetricRecorder.layerTest
-    }).pipe(Layer.provideMerge(jitter), Layer.provide(config))
+      metrics: MetricRecorder.layerTest,
+      config
+    }).pipe(Layer.provideMerge(jitter))
   )
   if (options.workers !== false) await startWorkers(runtime)
   const run = <A, E>(effect: Effect.Effect<A, E, AppServices>) => runtime.runPromise(effect)
@@ -104,10 +113,17 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
   }
   const connect: Harness["connect"] = async (platform, connectOptions = {}) => {
     const tenantId = connectOptions.tenantId ?? (await newTenant())
+    const accountId = connectOptions.accountId ?? ACCOUNTS[platform]
+    if (connectOptions.accountId !== undefined) {
+      await sim.control.createAccount({ platform, accountId, ...(connectOptions.userId === undefined ? {} : { userId: connectOptions.userId }) })
+    }
     const minted = await sim.control.mintToken({
       platform,
-      accountIds: [ACCOUNTS[platform]],
-      withRefreshToken: connectOptions.withRefreshToken ?? false
+      accountIds: [accountId],
+      withRefreshToken: connectOptions.withRefreshToken ?? false,
+      ...(connectOptions.userId === undefined ? {} : { userId: connectOptions.userId }),
+      ...(connectOptions.scopes === undefined ? {} : { scopes: [...connectOptions.scopes] }),
+      ...(connectOptions.expiresInSec === undefined ? {} : { expiresInSec: connectOptions.expiresInSec })
     })
     const connection = await run(
       ConnectionRepo.use((r) =>
@@ -115,17 +131,18 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
           tenantId,
           brandId: "brand-1",
           platform,
-          partnerAccountId: ACCOUNTS[platform],
+          partnerAccountId: accountId,
           partnerUserId: minted.userId,
           tokens: {
             accessToken: Redacted.make(minted.accessToken),
             scopes: [...minted.scopes],
+            ...(minted.expiresAt === null ? {} : { expiresAt: new Date(minted.expiresAt) }),
             ...(minted.refreshToken !== undefined ? { refreshToken: Redacted.make(minted.refreshToken) } : {})
           }
         })
       )
     )
-    return { tenantId, connectionId: connection.id, token: minted.accessToken }
+    return { tenantId, connectionId: connection.id, token: minted.accessToken, accountId, userId: minted.userId }
   }
   const schedule: Harness["schedule"] = (tenantId, connectionId, content = {}) =>
     run(

@@ -131,6 +131,8 @@ export interface WebhookDeliveryResult {
   readonly headers: Readonly<Record<string, string>>
   /** The answer's body as text. */
   readonly body: string
+  /** How long the platform waited for the answer, request sent to body read, in ms. */
+  readonly elapsedMs: number
   /** The request body the simulator sent (absent for GETs). */
   readonly sentBody?: string
   /** Verification and validation GETs: whether the answer passed the platform's own check. */

@@ -305,6 +305,7 @@ export const deliverWebhook = async (ctx: WebhookContext, request: WebhookDelive
     status: answer.status,
     headers: answer.headers,
     body: answer.body,
+    elapsedMs: Math.round(answer.elapsedMs * 100) / 100,
     ...(outgoing.body === undefined ? {} : { sentBody: outgoing.body }),
     ...(outgoing.validate === undefined ? {} : { validated: outgoing.validate(answer) })
   }

@@ -1,0 +1,38 @@
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { ERROR_CODES, TAXONOMY } from "../taxonomy/Taxonomy.ts"
+import { decidePing, missingPublishingScope, statusOf } from "./HealthVerdict.ts"
+
+describe("missingPublishingScope", () => {
+  it("names the scope each target needs when the partner reports scopes without it", () => {
+    expect(missingPublishingScope("meta", "1000001", ["pages_show_list"])).toBe("pages_manage_posts")
+    expect(missingPublishingScope("meta", "ig:1", ["pages_manage_posts"])).toBe("instagram_content_publish")
+    expect(missingPublishingScope("linkedin", "urn:li:person:x", ["w_organization_social"])).toBe("w_member_social")
+    expect(missingPublishingScope("tiktok", "open", ["video.publish"])).toBeUndefined()
+    expect(missingPublishingScope("gbp", "accounts/1/locations/2", undefined)).toBeUndefined()
+    expect(missingPublishingScope("mailchimp", "us1:x", [])).toBeUndefined()
+  })
+})
+
+describe("decidePing", () => {
+  it("refreshes an expired token once, then pauses; pauses auth and account codes; never pauses network or partner trouble", () => {
+    expect(decidePing({ code: "AUTH_EXPIRED", canRefresh: true, refreshed: false, autopause: true })).toEqual({ kind: "refresh" })
+    expect(decidePing({ code: "AUTH_EXPIRED", canRefresh: true, refreshed: true, autopause: true })).toEqual({ kind: "pause", code: "TOKEN_REFRESH_FAILED" })
+    expect(decidePing({ code: "AUTH_EXPIRED", canRefresh: false, refreshed: false, autopause: true })).toEqual({ kind: "pause", code: "TOKEN_REFRESH_FAILED" })
+    expect(decidePing({ code: "PERMISSION_INSUFFICIENT", canRefresh: false, refreshed: false, autopause: true })).toEqual({ kind: "pause", code: "PERMISSION_INSUFFICIENT" })
+    expect(decidePing({ code: "NETWORK_ERROR", canRefresh: true, refreshed: false, autopause: true })).toEqual({ kind: "record", code: "NETWORK_ERROR", status: "unknown" })
+    expect(decidePing({ code: "PARTNER_5XX", canRefresh: true, refreshed: false, autopause: true })).toEqual({ kind: "record", code: "PARTNER_5XX", status: "warning" })
+    expect(decidePing({ code: "AUTH_INVALID", canRefresh: false, refreshed: false, autopause: false })).toEqual({ kind: "record", code: "AUTH_INVALID", status: "critical" })
+  })
+
+  it("pauses exactly for the codes whose taxonomy entry pauses the channel, never for the breaker's (property)", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...ERROR_CODES), fc.boolean(), (code, canRefresh) => {
+        const decision = decidePing({ code, canRefresh, refreshed: true, autopause: true })
+        const pauses = TAXONOMY[code].pausesChannel && code !== "CIRCUIT_BREAKER_OPEN"
+        expect(decision.kind === "pause").toBe(pauses)
+        if (decision.kind === "record") expect(decision.status).toBe(code === "CIRCUIT_BREAKER_OPEN" ? "warning" : statusOf(code))
+      })
+    )
+  })
+})
