@@ -3,34 +3,17 @@
 // raw pg-boss no-op jobs/s, 401-to-pause latency, and one tenant's throughput beside a 429 storm.
 // Prints human-readable lines, then one JSON line with the figures (always the last line).
 import { randomUUID } from "node:crypto"
-import os from "node:os"
 import { setTimeout as sleep } from "node:timers/promises"
-import { ConfigProvider, Effect, Layer, ManagedRuntime, Redacted } from "effect"
-import { type Kysely, sql } from "kysely"
-import pino from "pino"
+import { Effect } from "effect"
+import { sql } from "kysely"
 import type { JobResult } from "pg-boss"
-import { appLayer } from "../../api/appLayer.ts"
 import type { Platform } from "../../core/taxonomy/Taxonomy.ts"
-import { ConnectionRepo } from "../../db/ConnectionRepo.ts"
-import { makeKysely } from "../../db/Database.ts"
-import type { DatabaseSchema } from "../../db/DatabaseSchema.ts"
-import { DatabaseUrl } from "../../db/DatabaseUrl.ts"
-import { Flags } from "../../flags/Flags.ts"
-import { connectorsLayer } from "../../jobs/connectors/ConnectorsLive.ts"
-import { oauthProvidersLayer } from "../../jobs/connectors/OAuthProvidersLive.ts"
-import { partnerEndpointsFor } from "../../jobs/connectors/PartnerEndpoints.ts"
 import { JobQueue } from "../../jobs/JobQueue.ts"
 import { PostScheduler } from "../../jobs/PostScheduler.ts"
 import { DEFAULT_WORKER_OPTIONS, runWorker } from "../../jobs/runWorker.ts"
 import { startWorkers } from "../../jobs/Workers.ts"
-import { makeLogger } from "../../observability/Logger.ts"
-import { type BenchDatabase, createBenchDatabase } from "./benchDatabase.ts"
-import { type BenchSimulator, type SimulatorMode, startBenchSimulator } from "./benchSimulator.ts"
-
-const intFromEnv = (name: string, fallback: number): number => {
-  const value = Number.parseInt(process.env[name] ?? "", 10)
-  return Number.isSafeInteger(value) && value > 0 ? value : fallback
-}
+import { benchConnect, benchEnvironment, benchRuntime, benchTenant, intFromEnv, loadAverage, log, percentile, round, runBench, waitUntil } from "./benchKit.ts"
+import type { SimulatorMode } from "./benchSimulator.ts"
 
 const POSTS = intFromEnv("BENCH_POSTS", 2_000)
 const RAW_JOBS = intFromEnv("BENCH_RAW_JOBS", 10_000)
@@ -59,41 +42,6 @@ const PAUSE_PLATFORMS: ReadonlyArray<Platform> = ["meta", "linkedin", "gbp"]
 // The per-tenant token buckets are set out of the way: this measures the pipeline, not the limits.
 const HIGH_RATE_LIMITS = ["meta", "linkedin", "tiktok", "gbp", "mailchimp"].map((p) => `${p}=1000000/1000000`).join(",")
 
-const runStarted = Date.now()
-const log = (line: string): void => console.log(`[${((Date.now() - runStarted) / 1000).toFixed(1).padStart(6)} s] ${line}`)
-
-const percentile = (values: ReadonlyArray<number>, p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
-  return sorted[index] ?? Number.NaN
-}
-const round = (n: number, digits = 1): number => Number(n.toFixed(digits))
-
-const makeRuntime = (databaseUrl: string, simulatorUrl: string) =>
-  ManagedRuntime.make(
-    appLayer({
-      databaseUrl: DatabaseUrl.fromUrl(databaseUrl),
-      connectors: connectorsLayer(partnerEndpointsFor(simulatorUrl)),
-      oauth: oauthProvidersLayer(partnerEndpointsFor(simulatorUrl)),
-      // Production logging (JSON at info, one line per attempt), written where it costs the same
-      // serialisation but does not flood the report.
-      logger: makeLogger({ level: "info", destination: pino.destination({ dest: LOG_FILE, sync: false }), service: "bench" }),
-      flags: Flags.layerTest({})
-      // metrics: the production Prometheus recorder (appLayer's default; it starts no server)
-    }).pipe(
-      Layer.provide(
-        ConfigProvider.layer(
-          ConfigProvider.fromEnvRecord({
-            TOKEN_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 7).toString("base64")}`,
-            AUTH_JWT_SECRET: "bench-secret-0123456789abcdef-0123456789abcdef",
-            RATE_LIMITS: HIGH_RATE_LIMITS
-          })
-        )
-      )
-    )
-  )
-type BenchRuntime = ReturnType<typeof makeRuntime>
-
 interface Target {
   readonly tenantId: string
   readonly connectionId: string
@@ -118,426 +66,347 @@ interface BarrierRun {
   readonly startedAt: number
 }
 
-const main = async (): Promise<Record<string, unknown>> => {
-  let database: BenchDatabase | undefined
-  let sim: BenchSimulator | undefined
-  let runtime: BenchRuntime | undefined
-  let observer: Kysely<DatabaseSchema> | undefined
-  let cleaned = false
-  const cleanup = async (): Promise<void> => {
-    if (cleaned) return
-    cleaned = true
-    const steps: ReadonlyArray<readonly [string, (() => Promise<void>) | undefined]> = [
-      ["workers and pools", runtime?.dispose.bind(runtime)],
-      ["observer pool", observer?.destroy.bind(observer)],
-      ["simulator", sim?.close],
-      ["database", database?.drop]
-    ]
-    for (const [name, step] of steps) {
-      if (step === undefined) continue
-      await step().catch((e: unknown) => console.error(`clean-up of ${name} failed: ${e instanceof Error ? e.message : String(e)}`))
+runBench(BUDGET_MS, async (run): Promise<Record<string, unknown>> => {
+  const { loadAtStart, database, sim, db } = await benchEnvironment(run, SIMULATOR_MODE)
+  const rt = benchRuntime({ databaseUrl: database.url, simulatorUrl: sim.url, logFile: LOG_FILE, env: { RATE_LIMITS: HIGH_RATE_LIMITS } })
+  run.defer("workers and pools", () => rt.dispose())
+  const control = sim.control
+  const boss = await rt.runPromise(JobQueue.use((q) => Effect.succeed(q.boss)))
+  await startWorkers(rt)
+  const o = DEFAULT_WORKER_OPTIONS
+  log(
+    `workers started as jobs/Workers.ts starts them: publish batchSize ${o.batchSize}, localConcurrency ${o.localConcurrency}, ` +
+      `polling ${o.pollingIntervalSeconds} s, burstWhenBatchFull, perJobResults; RATE_LIMITS ${HIGH_RATE_LIMITS.split(",")[0]}… for every platform`
+  )
+
+  // --- fixtures -------------------------------------------------------------------------------
+  let accountSeq = 0
+  const accountFor = (platform: Platform): string => {
+    accountSeq += 1
+    switch (platform) {
+      case "meta":
+        return String(1_100_000 + accountSeq)
+      case "linkedin":
+        return `urn:li:organization:${2_100_000 + accountSeq}`
+      case "gbp":
+        return `accounts/3000001/locations/${4_100_000 + accountSeq}`
+      case "mailchimp":
+        return `us1:${accountSeq.toString(16).padStart(10, "0")}`
+      case "tiktok":
+        return `sim-open-id-bench-${accountSeq}`
     }
-    log("cleaned up: workers stopped, simulator closed, database dropped")
   }
-  const watchdog = setTimeout(() => {
-    console.error(`the benchmark exceeded its budget of ${BUDGET_MS / 1000} s; stopping`)
-    void cleanup().finally(() => process.exit(1))
-  }, BUDGET_MS)
-  watchdog.unref()
+  const newTenant = (label: string) => benchTenant(db, label)
+  const connect = (tenantId: string, platform: Platform): Promise<Target> => benchConnect(rt, control, { tenantId, platform, accountId: accountFor(platform) })
+  /** One connection per platform for each of `tenants` new tenants. */
+  const connectTenants = async (label: string, tenants: number, platforms: ReadonlyArray<Platform>) => {
+    const targets: Array<Target> = []
+    for (let t = 0; t < tenants; t++) {
+      const tenantId = await newTenant(label)
+      for (const platform of platforms) targets.push(await connect(tenantId, platform))
+    }
+    return targets
+  }
+  /** `count` posts spread round-robin over the targets. */
+  const roundRobin = (targets: ReadonlyArray<Target>, count: number): ReadonlyArray<Target> =>
+    Array.from({ length: count }, (_, i) => targets[i % targets.length]).filter((t): t is Target => t !== undefined)
 
-  try {
-    const loadAtStart = os.loadavg()[0] ?? 0
-    // The machine may be shared: its load says how much of the two cores the figures really had.
-    log(`machine: ${os.cpus().length} cores, load average (1 min) ${loadAtStart.toFixed(2)} before the run`)
-    database = await createBenchDatabase(process.env["DATABASE_URL"])
-    log(`database: ${database.description}`)
-    sim = await startBenchSimulator(SIMULATOR_MODE)
-    log(`partner simulator: ${sim.mode === "child" ? "child process" : "in this process"} at ${sim.url}`)
-    runtime = makeRuntime(database.url, sim.url)
-    const rt = runtime
-    const control = sim.control
-    const boss = await rt.runPromise(JobQueue.use((q) => Effect.succeed(q.boss)))
-    await startWorkers(rt)
-    observer = makeKysely(database.url, 3)
-    const db = observer
-    const o = DEFAULT_WORKER_OPTIONS
-    log(
-      `workers started as jobs/Workers.ts starts them: publish batchSize ${o.batchSize}, localConcurrency ${o.localConcurrency}, ` +
-        `polling ${o.pollingIntervalSeconds} s, burstWhenBatchFull, perJobResults; RATE_LIMITS ${HIGH_RATE_LIMITS.split(",")[0]}… for every platform`
-    )
-
-    // --- fixtures -------------------------------------------------------------------------------
-    let accountSeq = 0
-    const accountFor = (platform: Platform): string => {
-      accountSeq += 1
-      switch (platform) {
-        case "meta":
-          return String(1_100_000 + accountSeq)
-        case "linkedin":
-          return `urn:li:organization:${2_100_000 + accountSeq}`
-        case "gbp":
-          return `accounts/3000001/locations/${4_100_000 + accountSeq}`
-        case "mailchimp":
-          return `us1:${accountSeq.toString(16).padStart(10, "0")}`
-        case "tiktok":
-          return `sim-open-id-bench-${accountSeq}`
-      }
-    }
-    const newTenant = async (label: string): Promise<string> => {
-      const id = randomUUID()
-      await db.insertInto("tenants").values({ id, name: `bench ${label} ${id.slice(0, 8)}` }).execute()
-      return id
-    }
-    const connect = async (tenantId: string, platform: Platform): Promise<Target> => {
-      const accountId = accountFor(platform)
-      const minted = await control.mintToken({ platform, accountIds: [accountId] })
-      const connection = await rt.runPromise(
-        ConnectionRepo.use((r) =>
-          r.create({
-            tenantId,
-            brandId: "brand-bench",
-            platform,
-            partnerAccountId: accountId,
-            partnerUserId: minted.userId,
-            tokens: { accessToken: Redacted.make(minted.accessToken), scopes: [...minted.scopes] }
-          })
-        )
-      )
-      return { tenantId, connectionId: connection.id, platform, token: minted.accessToken }
-    }
-    /** One connection per platform for each of `tenants` new tenants. */
-    const connectTenants = async (label: string, tenants: number, platforms: ReadonlyArray<Platform>) => {
-      const targets: Array<Target> = []
-      for (let t = 0; t < tenants; t++) {
-        const tenantId = await newTenant(label)
-        for (const platform of platforms) targets.push(await connect(tenantId, platform))
-      }
-      return targets
-    }
-    /** `count` posts spread round-robin over the targets. */
-    const roundRobin = (targets: ReadonlyArray<Target>, count: number): ReadonlyArray<Target> =>
-      Array.from({ length: count }, (_, i) => targets[i % targets.length]).filter((t): t is Target => t !== undefined)
-
-    const scheduleAll = async (plan: ReadonlyArray<Target>, scheduledAt: Date, label: string): Promise<ReadonlyArray<string>> => {
-      const keys: Array<string> = new Array(plan.length)
-      let next = 0
-      const lane = async (): Promise<void> => {
-        for (;;) {
-          const i = next++
-          const target = plan[i]
-          if (target === undefined) return
-          const post = await rt.runPromise(
-            PostScheduler.use((s) =>
-              s.schedule({
-                tenantId: target.tenantId,
-                connectionId: target.connectionId,
-                content: { text: `bench ${label} ${i} ${randomUUID()}`, format: "text", mediaUrls: [] },
-                scheduledAt
-              })
-            )
-          )
-          keys[i] = post.dedupeKey
-        }
-      }
-      await Promise.all(Array.from({ length: 8 }, lane))
-      return keys
-    }
-
-    const progress = async (tenantIds: ReadonlyArray<string>): Promise<Progress> => {
-      const { rows } = await sql<{ published: string; other: string; last: Date | null }>`
-        select count(*) filter (where status = 'published') as published,
-               count(*) filter (where status in ('held', 'dead_lettered', 'failed', 'skipped')) as other,
-               max(published_at) as last
-          from posts where tenant_id = any(${[...tenantIds]}::uuid[])`.execute(db)
-      const row = rows[0]
-      return { published: Number(row?.published ?? 0), other: Number(row?.other ?? 0), lastPublishedAt: row?.last ?? null }
-    }
-
-    const waitUntil = async (done: () => Promise<boolean>, timeoutMs: number, intervalMs: number): Promise<boolean> => {
-      const deadline = Date.now() + timeoutMs
+  const scheduleAll = async (plan: ReadonlyArray<Target>, scheduledAt: Date, label: string): Promise<ReadonlyArray<string>> => {
+    const keys: Array<string> = new Array(plan.length)
+    let next = 0
+    const lane = async (): Promise<void> => {
       for (;;) {
-        if (await done()) return true
-        if (Date.now() > deadline) return false
-        await sleep(intervalMs)
+        const i = next++
+        const target = plan[i]
+        if (target === undefined) return
+        const post = await rt.runPromise(
+          PostScheduler.use((s) =>
+            s.schedule({
+              tenantId: target.tenantId,
+              connectionId: target.connectionId,
+              content: { text: `bench ${label} ${i} ${randomUUID()}`, format: "text", mediaUrls: [] },
+              scheduledAt
+            })
+          )
+        )
+        keys[i] = post.dedupeKey
       }
     }
+    await Promise.all(Array.from({ length: 8 }, lane))
+    return keys
+  }
 
-    // Scheduling speed, probed before the warm-up, sizes the barrier: every post of a run is scheduled
-    // for one instant T0 far enough ahead that all of them exist before it, so the clock starts with
-    // the whole backlog ready, as when a batch of posts is due at 09:00.
-    let schedulePerSec = 50
-    /**
-     * Schedules `plan` for one instant and waits until the posts of `measured` tenants have all ended;
-     * duration runs from that instant to the last `published_at` (the server's clock, same host).
-     */
-    const publishAtBarrier = async (
-      label: string,
-      plan: ReadonlyArray<Target>,
-      measured: ReadonlyArray<string>,
-      expected: number
-    ): Promise<BarrierRun> => {
-      const t0 = Date.now() + Math.ceil((plan.length / schedulePerSec) * 1.4 * 1000) + 2_000
-      const dedupeKeys = await scheduleAll(plan, new Date(t0), label)
-      const scheduledBy = Date.now()
-      // Timing stays from the barrier, so a late schedule can only lower the figure, never raise it.
-      if (scheduledBy > t0) log(`${label}: scheduling ran ${scheduledBy - t0} ms past the barrier (figure understated)`)
-      const startedAt = t0
-      let last: Progress = { published: 0, other: 0, lastPublishedAt: null }
-      const completed = await waitUntil(
-        async () => {
-          last = await progress(measured)
-          return last.published + last.other >= expected
-        },
-        PHASE_TIMEOUT_MS + Math.max(0, startedAt - Date.now()),
-        50
-      )
-      const endedAt = completed && last.lastPublishedAt !== null ? last.lastPublishedAt.getTime() : Date.now()
-      const durationMs = Math.max(1, endedAt - startedAt)
-      return {
-        published: last.published,
-        other: last.other,
-        durationMs,
-        postsPerSec: round(last.published / (durationMs / 1000)),
-        completed,
-        dedupeKeys,
-        startedAt
-      }
-    }
+  const progress = async (tenantIds: ReadonlyArray<string>): Promise<Progress> => {
+    const { rows } = await sql<{ published: string; other: string; last: Date | null }>`
+      select count(*) filter (where status = 'published') as published,
+             count(*) filter (where status in ('held', 'dead_lettered', 'failed', 'skipped')) as other,
+             max(published_at) as last
+        from posts where tenant_id = any(${[...tenantIds]}::uuid[])`.execute(db)
+    const row = rows[0]
+    return { published: Number(row?.published ?? 0), other: Number(row?.other ?? 0), lastPublishedAt: row?.last ?? null }
+  }
 
-    /**
-     * No-op jobs through the same worker settings: `raw` is boss.work with exactly the options
-     * runWorker passes; `runWorker` goes through runWorker itself (payload decoding, queue metrics)
-     * on the summary queue, which no worker of jobs/Workers.ts consumes.
-     */
-    const noopJobs = async (
-      jobs: number,
-      via: "raw" | "runWorker"
-    ): Promise<{ readonly jobsPerSec: number; readonly durationMs: number; readonly completed: boolean }> => {
-      let handled = 0
-      let lastHandledAt = 0
-      const queue = via === "raw" ? RAW_QUEUE : "summary"
-      const workerId =
-        via === "raw"
-          ? await boss.work(
-              RAW_QUEUE,
-              {
-                batchSize: o.batchSize,
-                localConcurrency: o.localConcurrency,
-                pollingIntervalSeconds: o.pollingIntervalSeconds,
-                burstWhenBatchFull: true,
-                perJobResults: true,
-                includeMetadata: true
-              },
-              async (batch): Promise<Array<JobResult>> => {
-                handled += batch.length
-                lastHandledAt = Date.now()
-                return batch.map((job) => ({ id: job.id, status: "completed" }))
-              }
-            )
-          : await runWorker(rt, "summary", () =>
-              Effect.sync(() => {
-                handled += 1
-                lastHandledAt = Date.now()
-              })
-            )
-      const t0 = Date.now() + Math.ceil(jobs / 5) + 1_000
-      for (let sent = 0; sent < jobs; sent += 1_000) {
-        const size = Math.min(1_000, jobs - sent)
-        await boss.insert(queue, Array.from({ length: size }, () => ({ data: {}, startAfter: new Date(t0) })))
-      }
-      const completed = await waitUntil(async () => handled >= jobs, PHASE_TIMEOUT_MS + Math.max(0, t0 - Date.now()), 20)
-      await boss.offWork(queue, { id: workerId, wait: true })
-      const durationMs = Math.max(1, (completed ? lastHandledAt : Date.now()) - t0)
-      return { jobsPerSec: Math.round(handled / (durationMs / 1000)), durationMs, completed }
-    }
-
-    /** Paused connections with the 401's arrival at the partner and the pause as written and as seen. */
-    const pauseRun = async (targets: ReadonlyArray<Target>) => {
-      for (const t of targets) await control.expireToken(t.token)
-      const ids = targets.map((t) => t.connectionId)
-      const seenAt = new Map<string, number>()
-      // The observer polls on its own connection every few ms: an upper bound on when the commit became visible.
-      const watch = (async () => {
-        const deadline = Date.now() + PHASE_TIMEOUT_MS
-        while (seenAt.size < ids.length && Date.now() < deadline) {
-          const { rows } = await sql<{ id: string }>`
-            select id from connections where id = any(${ids}::uuid[]) and status <> 'active'`.execute(db)
-          const now = Date.now()
-          for (const row of rows) if (!seenAt.has(row.id)) seenAt.set(row.id, now)
-          await sleep(5)
-        }
-      })()
-      const run = await publishAtBarrier(
-        "pause",
-        targets,
-        [...new Set(targets.map((t) => t.tenantId))],
-        targets.length
-      )
-      await watch
-      const rows = await db
-        .selectFrom("connections")
-        .select(["id", "status", "pause_reason", "paused_at"])
-        .where("id", "in", ids)
-        .execute()
-      const byId = new Map(rows.map((r) => [r.id, r]))
-      const written: Array<number> = []
-      const observed: Array<number> = []
-      const failingStatuses = new Map<string, number>()
-      const reasons = new Map<string, number>()
-      for (const [i, target] of targets.entries()) {
-        const key = run.dedupeKeys[i]
-        const row = byId.get(target.connectionId)
-        if (key === undefined || row === undefined || row.paused_at === null) continue
-        const calls = await control.calls({ dedupeKey: key })
-        const failing = calls.find((c) => c.status !== null && c.status >= 400)
-        if (failing === undefined) continue
-        failingStatuses.set(`${target.platform} ${failing.status}`, (failingStatuses.get(`${target.platform} ${failing.status}`) ?? 0) + 1)
-        reasons.set(`${row.status}/${row.pause_reason}`, (reasons.get(`${row.status}/${row.pause_reason}`) ?? 0) + 1)
-        written.push(row.paused_at.getTime() - failing.at)
-        const seen = seenAt.get(target.connectionId)
-        if (seen !== undefined) observed.push(seen - failing.at)
-      }
-      return { run, written, observed, failingStatuses, reasons }
-    }
-
-    // --- warm-up --------------------------------------------------------------------------------
-    await boss.createQueue(RAW_QUEUE, { retryLimit: 0 })
-    // Scheduling alone, with the workers idle: posts an hour ahead, which no phase waits for.
-    const probe = await connectTenants("schedule probe", 1, PLATFORMS)
-    const probeStart = Date.now()
-    await scheduleAll(roundRobin(probe, SCHEDULE_PROBE_POSTS), new Date(Date.now() + 3_600_000), "probe")
-    schedulePerSec = SCHEDULE_PROBE_POSTS / ((Date.now() - probeStart) / 1000)
-    const warmTargets = await connectTenants("warm-up", 2, PLATFORMS)
-    await publishAtBarrier("warm-up", roundRobin(warmTargets, WARMUP_POSTS), [...new Set(warmTargets.map((t) => t.tenantId))], WARMUP_POSTS)
-    const warmRaw = await noopJobs(WARMUP_RAW_JOBS, "raw")
-    await noopJobs(WARMUP_RAW_JOBS, "runWorker")
-    const warmPause = await pauseRun(await connectTenants("warm-up pause", 1, PAUSE_PLATFORMS))
-    log(
-      `warm-up: ${WARMUP_POSTS} posts published (scheduling ${Math.round(schedulePerSec)} posts/s), ` +
-        `${WARMUP_RAW_JOBS} no-op jobs (${warmRaw.jobsPerSec}/s), ${warmPause.written.length} pauses`
+  // Scheduling speed, probed before the warm-up, sizes the barrier: every post of a run is scheduled
+  // for one instant T0 far enough ahead that all of them exist before it, so the clock starts with
+  // the whole backlog ready, as when a batch of posts is due at 09:00.
+  let schedulePerSec = 50
+  /**
+   * Schedules `plan` for one instant and waits until the posts of `measured` tenants have all ended;
+   * duration runs from that instant to the last `published_at` (the server's clock, same host).
+   */
+  const publishAtBarrier = async (
+    label: string,
+    plan: ReadonlyArray<Target>,
+    measured: ReadonlyArray<string>,
+    expected: number
+  ): Promise<BarrierRun> => {
+    const t0 = Date.now() + Math.ceil((plan.length / schedulePerSec) * 1.4 * 1000) + 2_000
+    const dedupeKeys = await scheduleAll(plan, new Date(t0), label)
+    const scheduledBy = Date.now()
+    // Timing stays from the barrier, so a late schedule can only lower the figure, never raise it.
+    if (scheduledBy > t0) log(`${label}: scheduling ran ${scheduledBy - t0} ms past the barrier (figure understated)`)
+    const startedAt = t0
+    let last: Progress = { published: 0, other: 0, lastPublishedAt: null }
+    const completed = await waitUntil(
+      async () => {
+        last = await progress(measured)
+        return last.published + last.other >= expected
+      },
+      PHASE_TIMEOUT_MS + Math.max(0, startedAt - Date.now()),
+      50
     )
-
-    // --- 1. pipeline throughput -----------------------------------------------------------------
-    const pipelineTargets = await connectTenants("pipeline", PIPELINE_TENANTS, PLATFORMS)
-    const pipelineTenants = [...new Set(pipelineTargets.map((t) => t.tenantId))]
-    log(`1. pipeline: ${POSTS} posts over ${PIPELINE_TENANTS} tenants × ${PLATFORMS.join("/")} (${pipelineTargets.length} connections), all due at one instant`)
-    const pipeline = await publishAtBarrier("pipeline", roundRobin(pipelineTargets, POSTS), pipelineTenants, POSTS)
-    const counts = await control.postCounts()
-    const acceptedOnce = pipeline.dedupeKeys.filter((k) => counts[k] === 1).length
-    log(
-      `   ${pipeline.published}/${POSTS} published${pipeline.other > 0 ? ` (${pipeline.other} ended otherwise)` : ""} in ${pipeline.durationMs} ms ` +
-        `= ${pipeline.postsPerSec} posts/s; accepted exactly once by the partner: ${acceptedOnce}/${POSTS}${pipeline.completed ? "" : " (TIMED OUT)"}`
-    )
-
-    // --- 2. raw pg-boss -------------------------------------------------------------------------
-    log(`2. raw pg-boss: ${RAW_JOBS} no-op jobs, same database, same worker options, all due at one instant`)
-    const raw = await noopJobs(RAW_JOBS, "raw")
-    const ratio = raw.jobsPerSec > 0 ? pipeline.postsPerSec / raw.jobsPerSec : Number.NaN
-    log(`   boss.work: ${RAW_JOBS} jobs in ${raw.durationMs} ms = ${raw.jobsPerSec} jobs/s; pipeline/raw = ${ratio.toFixed(3)}${raw.completed ? "" : " (TIMED OUT)"}`)
-    const wrapped = await noopJobs(RAW_JOBS, "runWorker")
-    log(`   the same through runWorker (decode, queue metrics, per-job settle): ${wrapped.durationMs} ms = ${wrapped.jobsPerSec} jobs/s${wrapped.completed ? "" : " (TIMED OUT)"}`)
-
-    // --- 3. pause latency -----------------------------------------------------------------------
-    const pauseTargets = await connectTenants("pause", Math.ceil(PAUSE_CONNECTIONS / PAUSE_PLATFORMS.length), PAUSE_PLATFORMS)
-    const pauseSet = pauseTargets.slice(0, PAUSE_CONNECTIONS)
-    log(`3. pause latency: ${pauseSet.length} connections (${PAUSE_PLATFORMS.join("/")}) with expired tokens and no refresh token, one post each, all due at one instant`)
-    const pause = await pauseRun(pauseSet)
-    const fmt = (m: Map<string, number>) => [...m].map(([k, v]) => `${k} ×${v}`).join(", ")
-    log(`   failing partner calls: ${fmt(pause.failingStatuses)}; connections now: ${fmt(pause.reasons)}`)
-    log(
-      `   auth error at the partner → pause written (paused_at): p50 ${round(percentile(pause.written, 50))} ms, p99 ${round(percentile(pause.written, 99))} ms, ` +
-        `max ${round(Math.max(...pause.written))} ms over ${pause.written.length}`
-    )
-    log(
-      `   auth error at the partner → pause seen committed (5 ms poll): p50 ${round(percentile(pause.observed, 50))} ms, p99 ${round(percentile(pause.observed, 99))} ms over ${pause.observed.length}`
-    )
-
-    // --- 4. isolation under a 429 storm ---------------------------------------------------------
-    // Fresh tenants of the same shape for each run, so each run counts only its own posts. Beside a
-    // healthy neighbour of equal load is the control: it shows what sharing the workers costs by
-    // itself, so what the storm adds on top can be read off.
-    const healthyAlone = await connectTenants("healthy alone", 1, PLATFORMS)
-    const healthyControl = await connectTenants("healthy control", 1, PLATFORMS)
-    const neighbour = await connectTenants("healthy neighbour", 1, PLATFORMS)
-    const healthy = await connectTenants("healthy beside storm", 1, PLATFORMS)
-    const storm = await connectTenants("storm", 1, PLATFORMS)
-    const tenantOf = (targets: ReadonlyArray<Target>): string => targets[0]?.tenantId ?? ""
-    const interleave = (a: ReadonlyArray<Target>, b: ReadonlyArray<Target>): ReadonlyArray<Target> => {
-      const second = roundRobin(b, ISOLATION_POSTS)
-      return roundRobin(a, ISOLATION_POSTS).flatMap((t, i) => {
-        const other = second[i]
-        return other === undefined ? [t] : [t, other]
-      })
-    }
-    const timedOut = (run: BarrierRun): string => (run.completed ? "" : " (TIMED OUT)")
-    log(`4. isolation: a healthy tenant alone, ${ISOLATION_POSTS} posts over ${PLATFORMS.join("/")}`)
-    const alone = await publishAtBarrier("healthy alone", roundRobin(healthyAlone, ISOLATION_POSTS), [tenantOf(healthyAlone)], ISOLATION_POSTS)
-    log(`   alone: ${alone.published}/${ISOLATION_POSTS} in ${alone.durationMs} ms = ${alone.postsPerSec} posts/s${timedOut(alone)}`)
-    log(`   control: another such tenant, its posts interleaved with ${ISOLATION_POSTS} posts of a healthy neighbour`)
-    const besideHealthy = await publishAtBarrier("healthy control", interleave(healthyControl, neighbour), [tenantOf(healthyControl)], ISOLATION_POSTS)
-    log(`   beside a healthy neighbour: ${besideHealthy.published}/${ISOLATION_POSTS} in ${besideHealthy.durationMs} ms = ${besideHealthy.postsPerSec} posts/s${timedOut(besideHealthy)}`)
-    for (const t of storm) await control.addFault({ kind: "rate_limit", token: t.token })
-    log(`   storm: another such tenant, its posts interleaved with ${ISOLATION_POSTS} posts of a tenant whose partner answers every call 429`)
-    const beside = await publishAtBarrier("healthy beside storm", interleave(healthy, storm), [tenantOf(healthy)], ISOLATION_POSTS)
-    const stormCalls = (await control.calls({ status: 429 })).filter((c) => c.at >= beside.startedAt && c.at <= beside.startedAt + beside.durationMs)
-    const storm429PerSec = Math.round(stormCalls.length / (beside.durationMs / 1000))
-    const isolation = alone.postsPerSec > 0 ? beside.postsPerSec / alone.postsPerSec : Number.NaN
-    const sharing = alone.postsPerSec > 0 ? besideHealthy.postsPerSec / alone.postsPerSec : Number.NaN
-    const stormVsControl = besideHealthy.postsPerSec > 0 ? beside.postsPerSec / besideHealthy.postsPerSec : Number.NaN
-    log(
-      `   beside the storm: ${beside.published}/${ISOLATION_POSTS} in ${beside.durationMs} ms = ${beside.postsPerSec} posts/s while the storm tenant drew ` +
-        `${stormCalls.length} 429s (${storm429PerSec}/s)${timedOut(beside)}`
-    )
-    log(
-      `   isolation (beside storm / alone) ${isolation.toFixed(3)}; sharing alone costs (beside healthy / alone) ${sharing.toFixed(3)}; ` +
-        `the storm against the control (beside storm / beside healthy) ${stormVsControl.toFixed(3)}`
-    )
-
-    const loadAtEnd = os.loadavg()[0] ?? 0
-    log(`machine: load average (1 min) ${loadAtEnd.toFixed(2)} at the end of the measurements`)
-    const completed =
-      pipeline.completed && raw.completed && wrapped.completed && pause.run.completed && alone.completed && besideHealthy.completed && beside.completed
+    const endedAt = completed && last.lastPublishedAt !== null ? last.lastPublishedAt.getTime() : Date.now()
+    const durationMs = Math.max(1, endedAt - startedAt)
     return {
-      bench: "publish",
-      pipelinePostsPerSec: pipeline.postsPerSec,
-      rawPgBossJobsPerSec: raw.jobsPerSec,
-      pipelineToRawRatio: round(ratio, 3),
-      pauseLatencyMsP50: round(percentile(pause.written, 50)),
-      pauseLatencyMsP99: round(percentile(pause.written, 99)),
-      pauseSeenMsP50: round(percentile(pause.observed, 50)),
-      pauseSeenMsP99: round(percentile(pause.observed, 99)),
-      healthyTenantPostsPerSecAlone: alone.postsPerSec,
-      healthyTenantPostsPerSecBesideStorm: beside.postsPerSec,
-      isolationRatio: round(isolation, 3),
-      healthyTenantPostsPerSecBesideHealthy: besideHealthy.postsPerSec,
-      sharingRatio: round(sharing, 3),
-      stormVsControlRatio: round(stormVsControl, 3),
-      posts: POSTS,
-      durationMs: pipeline.durationMs,
-      rawJobs: RAW_JOBS,
-      runWorkerNoopJobsPerSec: wrapped.jobsPerSec,
-      pauseConnections: pause.written.length,
-      isolationPosts: ISOLATION_POSTS,
-      storm429PerSec,
-      simulator: sim.mode,
-      loadAvg1mStart: round(loadAtStart, 2),
-      loadAvg1mEnd: round(loadAtEnd, 2),
-      worker: { batchSize: o.batchSize, localConcurrency: o.localConcurrency, pollingIntervalSeconds: o.pollingIntervalSeconds },
-      completed
+      published: last.published,
+      other: last.other,
+      durationMs,
+      postsPerSec: round(last.published / (durationMs / 1000)),
+      completed,
+      dedupeKeys,
+      startedAt
     }
-  } finally {
-    await cleanup()
-    clearTimeout(watchdog)
   }
-}
 
-main().then(
-  (result) => {
-    console.log(JSON.stringify({ ...result, totalRunMs: Date.now() - runStarted }))
-    process.exit(result["completed"] === true ? 0 : 1)
-  },
-  (e: unknown) => {
-    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e))
-    process.exit(1)
+  /**
+   * No-op jobs through the same worker settings: `raw` is boss.work with exactly the options
+   * runWorker passes; `runWorker` goes through runWorker itself (payload decoding, queue metrics)
+   * on the summary queue, which no worker of jobs/Workers.ts consumes.
+   */
+  const noopJobs = async (
+    jobs: number,
+    via: "raw" | "runWorker"
+  ): Promise<{ readonly jobsPerSec: number; readonly durationMs: number; readonly completed: boolean }> => {
+    let handled = 0
+    let lastHandledAt = 0
+    const queue = via === "raw" ? RAW_QUEUE : "summary"
+    const workerId =
+      via === "raw"
+        ? await boss.work(
+            RAW_QUEUE,
+            {
+              batchSize: o.batchSize,
+              localConcurrency: o.localConcurrency,
+              pollingIntervalSeconds: o.pollingIntervalSeconds,
+              burstWhenBatchFull: true,
+              perJobResults: true,
+              includeMetadata: true
+            },
+            async (batch): Promise<Array<JobResult>> => {
+              handled += batch.length
+              lastHandledAt = Date.now()
+              return batch.map((job) => ({ id: job.id, status: "completed" }))
+            }
+          )
+        : await runWorker(rt, "summary", () =>
+            Effect.sync(() => {
+              handled += 1
+              lastHandledAt = Date.now()
+            })
+          )
+    const t0 = Date.now() + Math.ceil(jobs / 5) + 1_000
+    for (let sent = 0; sent < jobs; sent += 1_000) {
+      const size = Math.min(1_000, jobs - sent)
+      await boss.insert(queue, Array.from({ length: size }, () => ({ data: {}, startAfter: new Date(t0) })))
+    }
+    const completed = await waitUntil(async () => handled >= jobs, PHASE_TIMEOUT_MS + Math.max(0, t0 - Date.now()), 20)
+    await boss.offWork(queue, { id: workerId, wait: true })
+    const durationMs = Math.max(1, (completed ? lastHandledAt : Date.now()) - t0)
+    return { jobsPerSec: Math.round(handled / (durationMs / 1000)), durationMs, completed }
   }
-)
+
+  /** Paused connections with the 401's arrival at the partner and the pause as written and as seen. */
+  const pauseRun = async (targets: ReadonlyArray<Target>) => {
+    for (const t of targets) await control.expireToken(t.token)
+    const ids = targets.map((t) => t.connectionId)
+    const seenAt = new Map<string, number>()
+    // The observer polls on its own connection every few ms: an upper bound on when the commit became visible.
+    const watch = (async () => {
+      const deadline = Date.now() + PHASE_TIMEOUT_MS
+      while (seenAt.size < ids.length && Date.now() < deadline) {
+        const { rows } = await sql<{ id: string }>`
+          select id from connections where id = any(${ids}::uuid[]) and status <> 'active'`.execute(db)
+        const now = Date.now()
+        for (const row of rows) if (!seenAt.has(row.id)) seenAt.set(row.id, now)
+        await sleep(5)
+      }
+    })()
+    const run = await publishAtBarrier(
+      "pause",
+      targets,
+      [...new Set(targets.map((t) => t.tenantId))],
+      targets.length
+    )
+    await watch
+    const rows = await db
+      .selectFrom("connections")
+      .select(["id", "status", "pause_reason", "paused_at"])
+      .where("id", "in", ids)
+      .execute()
+    const byId = new Map(rows.map((r) => [r.id, r]))
+    const written: Array<number> = []
+    const observed: Array<number> = []
+    const failingStatuses = new Map<string, number>()
+    const reasons = new Map<string, number>()
+    for (const [i, target] of targets.entries()) {
+      const key = run.dedupeKeys[i]
+      const row = byId.get(target.connectionId)
+      if (key === undefined || row === undefined || row.paused_at === null) continue
+      const calls = await control.calls({ dedupeKey: key })
+      const failing = calls.find((c) => c.status !== null && c.status >= 400)
+      if (failing === undefined) continue
+      failingStatuses.set(`${target.platform} ${failing.status}`, (failingStatuses.get(`${target.platform} ${failing.status}`) ?? 0) + 1)
+      reasons.set(`${row.status}/${row.pause_reason}`, (reasons.get(`${row.status}/${row.pause_reason}`) ?? 0) + 1)
+      written.push(row.paused_at.getTime() - failing.at)
+      const seen = seenAt.get(target.connectionId)
+      if (seen !== undefined) observed.push(seen - failing.at)
+    }
+    return { run, written, observed, failingStatuses, reasons }
+  }
+
+  // --- warm-up --------------------------------------------------------------------------------
+  await boss.createQueue(RAW_QUEUE, { retryLimit: 0 })
+  // Scheduling alone, with the workers idle: posts an hour ahead, which no phase waits for.
+  const probe = await connectTenants("schedule probe", 1, PLATFORMS)
+  const probeStart = Date.now()
+  await scheduleAll(roundRobin(probe, SCHEDULE_PROBE_POSTS), new Date(Date.now() + 3_600_000), "probe")
+  schedulePerSec = SCHEDULE_PROBE_POSTS / ((Date.now() - probeStart) / 1000)
+  const warmTargets = await connectTenants("warm-up", 2, PLATFORMS)
+  await publishAtBarrier("warm-up", roundRobin(warmTargets, WARMUP_POSTS), [...new Set(warmTargets.map((t) => t.tenantId))], WARMUP_POSTS)
+  const warmRaw = await noopJobs(WARMUP_RAW_JOBS, "raw")
+  await noopJobs(WARMUP_RAW_JOBS, "runWorker")
+  const warmPause = await pauseRun(await connectTenants("warm-up pause", 1, PAUSE_PLATFORMS))
+  log(
+    `warm-up: ${WARMUP_POSTS} posts published (scheduling ${Math.round(schedulePerSec)} posts/s), ` +
+      `${WARMUP_RAW_JOBS} no-op jobs (${warmRaw.jobsPerSec}/s), ${warmPause.written.length} pauses`
+  )
+
+  // --- 1. pipeline throughput -----------------------------------------------------------------
+  const pipelineTargets = await connectTenants("pipeline", PIPELINE_TENANTS, PLATFORMS)
+  const pipelineTenants = [...new Set(pipelineTargets.map((t) => t.tenantId))]
+  log(`1. pipeline: ${POSTS} posts over ${PIPELINE_TENANTS} tenants × ${PLATFORMS.join("/")} (${pipelineTargets.length} connections), all due at one instant`)
+  const pipeline = await publishAtBarrier("pipeline", roundRobin(pipelineTargets, POSTS), pipelineTenants, POSTS)
+  const counts = await control.postCounts()
+  const acceptedOnce = pipeline.dedupeKeys.filter((k) => counts[k] === 1).length
+  log(
+    `   ${pipeline.published}/${POSTS} published${pipeline.other > 0 ? ` (${pipeline.other} ended otherwise)` : ""} in ${pipeline.durationMs} ms ` +
+      `= ${pipeline.postsPerSec} posts/s; accepted exactly once by the partner: ${acceptedOnce}/${POSTS}${pipeline.completed ? "" : " (TIMED OUT)"}`
+  )
+
+  // --- 2. raw pg-boss -------------------------------------------------------------------------
+  log(`2. raw pg-boss: ${RAW_JOBS} no-op jobs, same database, same worker options, all due at one instant`)
+  const raw = await noopJobs(RAW_JOBS, "raw")
+  const ratio = raw.jobsPerSec > 0 ? pipeline.postsPerSec / raw.jobsPerSec : Number.NaN
+  log(`   boss.work: ${RAW_JOBS} jobs in ${raw.durationMs} ms = ${raw.jobsPerSec} jobs/s; pipeline/raw = ${ratio.toFixed(3)}${raw.completed ? "" : " (TIMED OUT)"}`)
+  const wrapped = await noopJobs(RAW_JOBS, "runWorker")
+  log(`   the same through runWorker (decode, queue metrics, per-job settle): ${wrapped.durationMs} ms = ${wrapped.jobsPerSec} jobs/s${wrapped.completed ? "" : " (TIMED OUT)"}`)
+
+  // --- 3. pause latency -----------------------------------------------------------------------
+  const pauseTargets = await connectTenants("pause", Math.ceil(PAUSE_CONNECTIONS / PAUSE_PLATFORMS.length), PAUSE_PLATFORMS)
+  const pauseSet = pauseTargets.slice(0, PAUSE_CONNECTIONS)
+  log(`3. pause latency: ${pauseSet.length} connections (${PAUSE_PLATFORMS.join("/")}) with expired tokens and no refresh token, one post each, all due at one instant`)
+  const pause = await pauseRun(pauseSet)
+  const fmt = (m: Map<string, number>) => [...m].map(([k, v]) => `${k} ×${v}`).join(", ")
+  log(`   failing partner calls: ${fmt(pause.failingStatuses)}; connections now: ${fmt(pause.reasons)}`)
+  log(
+    `   auth error at the partner → pause written (paused_at): p50 ${round(percentile(pause.written, 50))} ms, p99 ${round(percentile(pause.written, 99))} ms, ` +
+      `max ${round(Math.max(...pause.written))} ms over ${pause.written.length}`
+  )
+  log(
+    `   auth error at the partner → pause seen committed (5 ms poll): p50 ${round(percentile(pause.observed, 50))} ms, p99 ${round(percentile(pause.observed, 99))} ms over ${pause.observed.length}`
+  )
+
+  // --- 4. isolation under a 429 storm ---------------------------------------------------------
+  // Fresh tenants of the same shape for each run, so each run counts only its own posts. Beside a
+  // healthy neighbour of equal load is the control: it shows what sharing the workers costs by
+  // itself, so what the storm adds on top can be read off.
+  const healthyAlone = await connectTenants("healthy alone", 1, PLATFORMS)
+  const healthyControl = await connectTenants("healthy control", 1, PLATFORMS)
+  const neighbour = await connectTenants("healthy neighbour", 1, PLATFORMS)
+  const healthy = await connectTenants("healthy beside storm", 1, PLATFORMS)
+  const storm = await connectTenants("storm", 1, PLATFORMS)
+  const tenantOf = (targets: ReadonlyArray<Target>): string => targets[0]?.tenantId ?? ""
+  const interleave = (a: ReadonlyArray<Target>, b: ReadonlyArray<Target>): ReadonlyArray<Target> => {
+    const second = roundRobin(b, ISOLATION_POSTS)
+    return roundRobin(a, ISOLATION_POSTS).flatMap((t, i) => {
+      const other = second[i]
+      return other === undefined ? [t] : [t, other]
+    })
+  }
+  const timedOut = (run: BarrierRun): string => (run.completed ? "" : " (TIMED OUT)")
+  log(`4. isolation: a healthy tenant alone, ${ISOLATION_POSTS} posts over ${PLATFORMS.join("/")}`)
+  const alone = await publishAtBarrier("healthy alone", roundRobin(healthyAlone, ISOLATION_POSTS), [tenantOf(healthyAlone)], ISOLATION_POSTS)
+  log(`   alone: ${alone.published}/${ISOLATION_POSTS} in ${alone.durationMs} ms = ${alone.postsPerSec} posts/s${timedOut(alone)}`)
+  log(`   control: another such tenant, its posts interleaved with ${ISOLATION_POSTS} posts of a healthy neighbour`)
+  const besideHealthy = await publishAtBarrier("healthy control", interleave(healthyControl, neighbour), [tenantOf(healthyControl)], ISOLATION_POSTS)
+  log(`   beside a healthy neighbour: ${besideHealthy.published}/${ISOLATION_POSTS} in ${besideHealthy.durationMs} ms = ${besideHealthy.postsPerSec} posts/s${timedOut(besideHealthy)}`)
+  for (const t of storm) await control.addFault({ kind: "rate_limit", token: t.token })
+  log(`   storm: another such tenant, its posts interleaved with ${ISOLATION_POSTS} posts of a tenant whose partner answers every call 429`)
+  const beside = await publishAtBarrier("healthy beside storm", interleave(healthy, storm), [tenantOf(healthy)], ISOLATION_POSTS)
+  const stormCalls = (await control.calls({ status: 429 })).filter((c) => c.at >= beside.startedAt && c.at <= beside.startedAt + beside.durationMs)
+  const storm429PerSec = Math.round(stormCalls.length / (beside.durationMs / 1000))
+  const isolation = alone.postsPerSec > 0 ? beside.postsPerSec / alone.postsPerSec : Number.NaN
+  const sharing = alone.postsPerSec > 0 ? besideHealthy.postsPerSec / alone.postsPerSec : Number.NaN
+  const stormVsControl = besideHealthy.postsPerSec > 0 ? beside.postsPerSec / besideHealthy.postsPerSec : Number.NaN
+  log(
+    `   beside the storm: ${beside.published}/${ISOLATION_POSTS} in ${beside.durationMs} ms = ${beside.postsPerSec} posts/s while the storm tenant drew ` +
+      `${stormCalls.length} 429s (${storm429PerSec}/s)${timedOut(beside)}`
+  )
+  log(
+    `   isolation (beside storm / alone) ${isolation.toFixed(3)}; sharing alone costs (beside healthy / alone) ${sharing.toFixed(3)}; ` +
+      `the storm against the control (beside storm / beside healthy) ${stormVsControl.toFixed(3)}`
+  )
+
+  const loadAtEnd = loadAverage()
+  log(`machine: load average (1 min) ${loadAtEnd.toFixed(2)} at the end of the measurements`)
+  const completed =
+    pipeline.completed && raw.completed && wrapped.completed && pause.run.completed && alone.completed && besideHealthy.completed && beside.completed
+  return {
+    bench: "publish",
+    pipelinePostsPerSec: pipeline.postsPerSec,
+    rawPgBossJobsPerSec: raw.jobsPerSec,
+    pipelineToRawRatio: round(ratio, 3),
+    pauseLatencyMsP50: round(percentile(pause.written, 50)),
+    pauseLatencyMsP99: round(percentile(pause.written, 99)),
+    pauseSeenMsP50: round(percentile(pause.observed, 50)),
+    pauseSeenMsP99: round(percentile(pause.observed, 99)),
+    healthyTenantPostsPerSecAlone: alone.postsPerSec,
+    healthyTenantPostsPerSecBesideStorm: beside.postsPerSec,
+    isolationRatio: round(isolation, 3),
+    healthyTenantPostsPerSecBesideHealthy: besideHealthy.postsPerSec,
+    sharingRatio: round(sharing, 3),
+    stormVsControlRatio: round(stormVsControl, 3),
+    posts: POSTS,
+    durationMs: pipeline.durationMs,
+    rawJobs: RAW_JOBS,
+    runWorkerNoopJobsPerSec: wrapped.jobsPerSec,
+    pauseConnections: pause.written.length,
+    isolationPosts: ISOLATION_POSTS,
+    storm429PerSec,
+    simulator: sim.mode,
+    loadAvg1mStart: round(loadAtStart, 2),
+    loadAvg1mEnd: round(loadAtEnd, 2),
+    worker: { batchSize: o.batchSize, localConcurrency: o.localConcurrency, pollingIntervalSeconds: o.pollingIntervalSeconds },
+    completed
+  }
+})
