@@ -6,6 +6,7 @@ import fc from "fast-check"
 import { sql } from "kysely"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { WebhookDeliveryRequest } from "../chaos/simulator/webhooks/WebhookRequest.ts"
+import { ConnectionRepo } from "../db/ConnectionRepo.ts"
 import { findPoint, MetricRecorder } from "../observability/MetricRecorder.ts"
 import { type ApiHarness, startApiHarness } from "../test/api/ApiHarness.ts"
 import { waitFor } from "../test/pipeline/PipelineHarness.ts"
@@ -203,6 +204,23 @@ describe("gbp", () => {
       (rows) => rows.length === 1
     )
     expect(await connection(fine.connectionId)).toMatchObject({ status: "active", health_status: "healthy" })
+  })
+
+  it("reads the state with a refreshed token when the stored one expired, and pauses with the token's own code when it is dead", async () => {
+    const expired = await h.connect("gbp", { accountId: location(), withRefreshToken: true })
+    await h.sim.control.expireToken(expired.token)
+    await h.sim.control.deleteAccount("gbp", expired.accountId)
+    const revoked = await h.connect("gbp", { accountId: location() })
+    await h.sim.control.revoke({ platform: "gbp", token: revoked.token })
+    for (const c of [expired, revoked]) expect((await deliver(push(c.accountId))).status).toBe(200)
+    await waitFor(() => connection(expired.connectionId), (c) => c.pause_reason === "RESOURCE_NOT_FOUND")
+    const credentials = await h.run(ConnectionRepo.use((r) => r.credentials(expired.tenantId, expired.connectionId)))
+    expect(credentials.accessToken).not.toBe(expired.token)
+    // Google answers a revoked token 401 UNAUTHENTICATED, which does not say why: AUTH_INVALID.
+    await waitFor(() => connection(revoked.connectionId), (c) => c.status !== "active")
+    expect(await connection(revoked.connectionId)).toMatchObject({ status: "attention", pause_reason: "AUTH_INVALID", health_status: "critical" })
+    const audit = await h.t.db.selectFrom("connection_audit").select("actor").where("connection_id", "=", revoked.connectionId).where("action", "=", "auto_pause").execute()
+    expect(audit).toEqual([{ actor: "webhook:gbp" }])
   })
 
   it("refuses a push token from another key, for another audience or account, or expired, with 401; a bad body with 400; a redelivery once", async () => {

@@ -6,7 +6,8 @@
 // nothing is recorded as ignored. A processing failure is WEBHOOK_FAILURE: retried with the code's
 // backoff as a new job (this is the only retry loop), then dead-lettered with reason WEBHOOK_FAILURE.
 import { Context, Effect, Layer, Random, Result, Schema } from "effect"
-import type { Connector } from "../core/publish/Connector.ts"
+import { decidePing } from "../core/health/HealthVerdict.ts"
+import type { Connector, Credentials } from "../core/publish/Connector.ts"
 import { Connectors } from "../core/publish/Connector.ts"
 import { retryDelay } from "../core/retry/RetryPolicy.ts"
 import type { ErrorCode, Platform } from "../core/taxonomy/Taxonomy.ts"
@@ -108,13 +109,33 @@ export class WebhookProcessor extends Context.Service<
           return true
         })
 
-      /** Where the platform only says the account changed, its own state says how. */
+      /**
+       * Where the platform only says the account changed, its own state says how. The read runs on the
+       * connection's token as a ping would (core/health/HealthVerdict.ts): an expired one is refreshed
+       * once (Google's last an hour), a dead one is itself the answer (its pause code), and partner or
+       * network trouble fails the event, which is retried.
+       */
       const accountCode = (connector: Connector, connection: Connection) =>
         Effect.gen(function* () {
-          if (connector.accountStatus === undefined) return undefined
-          const credentials = yield* connections.credentials(connection.tenantId, connection.id)
-          const status = yield* connector.accountStatus(credentials)
-          return status === "gone" ? ("RESOURCE_NOT_FOUND" as const) : status === "restricted" ? ("ACCOUNT_RESTRICTED" as const) : undefined
+          const accountStatus = connector.accountStatus
+          if (accountStatus === undefined) return undefined
+          const read = (credentials: Credentials) => Effect.result(accountStatus(credentials))
+          let result = yield* read(yield* connections.credentials(connection.tenantId, connection.id))
+          let refreshed = false
+          if (Result.isFailure(result)) {
+            const canRefresh = connector.refreshToken !== undefined && (yield* connections.hasRefreshToken(connection.tenantId, connection.id))
+            if (decidePing({ code: result.failure._tag, canRefresh, refreshed, autopause: true }).kind === "refresh") {
+              refreshed = true
+              const renewed = yield* Effect.result(recovery.refreshTokens(connection.tenantId, connection.id))
+              result = Result.isFailure(renewed) ? Result.fail(renewed.failure) : yield* read(renewed.success)
+            }
+          }
+          if (Result.isFailure(result)) {
+            const decision = decidePing({ code: result.failure._tag, canRefresh: false, refreshed, autopause: true })
+            if (decision.kind === "pause") return decision.code
+            return yield* Effect.fail(result.failure)
+          }
+          return result.success === "gone" ? ("RESOURCE_NOT_FOUND" as const) : result.success === "restricted" ? ("ACCOUNT_RESTRICTED" as const) : undefined
         })
 
       const matchOf = (platform: Platform, action: WebhookAction) =>
