@@ -8,7 +8,8 @@ import {
   DEFAULT_RATE_LIMITS,
   parseRateLimits,
   type RateLimits,
-  retryAfterMs
+  retryAfterMs,
+  waitForToken
 } from "../core/ratelimit/TokenBucket.ts"
 import type { Platform } from "../core/taxonomy/Taxonomy.ts"
 import { Database, type DatabaseError } from "./Database.ts"
@@ -75,11 +76,11 @@ export class RateLimiter extends Context.Service<
         if (row === undefined || row.allowed) return { allowed: true } as const
         // No row to read means another worker created the bucket during this statement and took its
         // last token: the next one is a full token away.
-        const tokens =
+        const wait =
           row.tokens === null || row.refilled_at === null
-            ? 0
-            : available(limits[platform], { tokens: row.tokens, refilledAtMs: row.refilled_at.getTime() }, row.now.getTime())
-        return { allowed: false, retryAfterMs: retryAfterMs(limits[platform], tokens) } as const
+            ? retryAfterMs(limits[platform], 0)
+            : waitForToken(limits[platform], { tokens: row.tokens, refilledAtMs: row.refilled_at.getTime() }, row.now.getTime())
+        return { allowed: false, retryAfterMs: wait } as const
       })
 
       const peek = Effect.fn("RateLimiter.peek")(function* (tenantId: string, platform: Platform) {

@@ -52,11 +52,18 @@ export const take = (limits: BucketLimits, state: BucketState, nowMs: number): T
   if (tokens >= 1) {
     return { allowed: true, state: { tokens: tokens - 1, refilledAtMs: Math.max(nowMs, state.refilledAtMs) }, retryAfterMs: 0 }
   }
-  // Float rounding can leave the refill a hair short of a whole token at exactly the computed wait;
-  // a millisecond more is not (each adds rate/60000 of a token).
-  let wait = retryAfterMs(limits, tokens)
+  return { allowed: false, state, retryAfterMs: waitForToken(limits, state, nowMs) }
+}
+
+/**
+ * How long a denied take at `nowMs` waits for a whole token: retryAfterMs, and — where float rounding
+ * leaves the refill a hair short at exactly that wait — the millisecond or two more after which a
+ * take is allowed (each adds rate/60000 of a token). db/RateLimiter.ts answers with this too.
+ */
+export const waitForToken = (limits: BucketLimits, state: BucketState, nowMs: number): number => {
+  let wait = retryAfterMs(limits, available(limits, state, nowMs))
   for (let i = 0; i < 3 && available(limits, state, nowMs + wait) < 1; i++) wait += 1
-  return { allowed: false, state, retryAfterMs: wait }
+  return wait
 }
 
 /** How long until `tokens` grows to one whole token; at least 1 ms so a caller never spins. */
