@@ -256,6 +256,23 @@ describe("gbp", () => {
     expect(entry).toMatchObject({ action: "webhook", error_code: "WEBHOOK_FAILURE", reason_code: "WEBHOOK_FAILURE", tenant_id: c.tenantId, retry_count: 5 })
     expect((await connection(c.connectionId)).status).toBe("active")
     await h.sim.control.clearFaults()
+
+    // Once the cause is gone an operator replays it: processed once, the entry resolved by the system.
+    const ops = h.client(h.token(c.tenantId, "ops"))
+    expect(await ops.dlq.replay.mutate({ ids: [entry.id] })).toEqual([{ id: entry.id, outcome: "requeued", postId: null, webhookEventId: event?.id }])
+    expect(await ops.dlq.replay.mutate({ ids: [entry.id] })).toEqual([{ id: entry.id, outcome: "already_requeued", postId: null, webhookEventId: event?.id }])
+    await waitFor(
+      () => h.t.db.selectFrom("webhook_events").select(["status", "attempts"]).where("id", "=", event?.id ?? "").executeTakeFirstOrThrow(),
+      (e) => e.status === "processed"
+    )
+    const resolved = await waitFor(
+      () => h.t.db.selectFrom("dlq_entries").selectAll().where("id", "=", entry.id).executeTakeFirstOrThrow(),
+      (e) => e.resolved_at !== null
+    )
+    expect(resolved).toMatchObject({ resolved_by: "system", replay_count: 1 })
+    const health = await h.t.db.selectFrom("integration_health").select(["source", "status"]).where("connection_id", "=", c.connectionId).execute()
+    expect(health).toEqual([{ source: "webhook", status: "healthy" }])
+    expect(await ops.dlq.replay.mutate({ ids: [entry.id] })).toEqual([{ id: entry.id, outcome: "refused", message: "the entry is resolved; nothing to replay" }])
   })
 })
 

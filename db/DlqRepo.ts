@@ -145,6 +145,8 @@ export class DlqRepo extends Context.Service<
     ) => Effect.Effect<{ readonly entry: DlqEntry; readonly resolved: boolean }, DlqEntryNotFound | DatabaseError>
     /** A replayed post was published: its open entries are resolved by the system. Returns how many. */
     readonly resolveForPost: (postId: string, resolution: string) => Effect.Effect<number, DatabaseError>
+    /** The same for a webhook event: its replayed, unresolved entries are resolved by `system`. */
+    readonly resolveForWebhookEvent: (eventId: string, resolution: string) => Effect.Effect<number, DatabaseError>
     /** Counts a replay; the entry stays open until an operator resolves it or the replay succeeds. */
     readonly markReplayed: (id: string) => Effect.Effect<DlqEntry, DlqEntryNotFound | DatabaseError>
   }
@@ -244,6 +246,22 @@ export class DlqRepo extends Context.Service<
         return Number(result.numUpdatedRows)
       })
 
+      const resolveForWebhookEvent = Effect.fn("DlqRepo.resolveForWebhookEvent")(function* (eventId: string, resolution: string) {
+        const result = yield* database.use("DlqRepo.resolveForWebhookEvent", (db) =>
+          db
+            .updateTable("dlq_entries")
+            .set({ resolved_at: sql<Date>`now()`, resolution, resolved_by: "system" })
+            .where("action", "=", "webhook")
+            .where((eb) =>
+              eb.or([eb("job_id", "=", eventId), eb(sql<string>`payload->>'webhookEventId'`, "=", eventId), eb(sql<string>`payload->>'eventId'`, "=", eventId)])
+            )
+            .where("resolved_at", "is", null)
+            .where("replay_count", ">", 0)
+            .executeTakeFirst()
+        )
+        return Number(result.numUpdatedRows)
+      })
+
       const markReplayed = Effect.fn("DlqRepo.markReplayed")(function* (id: string) {
         const row = yield* database.use("DlqRepo.markReplayed", (db) =>
           db
@@ -257,7 +275,7 @@ export class DlqRepo extends Context.Service<
         return toEntry(row)
       })
 
-      return DlqRepo.of({ add, list, get, resolve, resolveForPost, markReplayed })
+      return DlqRepo.of({ add, list, get, resolve, resolveForPost, resolveForWebhookEvent, markReplayed })
     })
   )
 }

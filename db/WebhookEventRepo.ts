@@ -2,10 +2,10 @@
 // per platform and event key (a redelivery finds its row and is acknowledged without a second
 // processing), then moved through processing: processed, ignored (nothing of ours matched), failed
 // (to be retried), dead-lettered.
-import type { WebhookUrgency } from "../core/webhooks/WebhookEvents.ts"
 import { Context, Effect, Layer, Schema } from "effect"
 import { type Kysely, sql, type Transaction } from "kysely"
 import type { Platform } from "../core/taxonomy/Taxonomy.ts"
+import type { WebhookUrgency } from "../core/webhooks/WebhookEvents.ts"
 import { Database, DatabaseError } from "./Database.ts"
 import type { DatabaseSchema, WebhookEventRow, WebhookEventStatus } from "./DatabaseSchema.ts"
 
@@ -65,6 +65,12 @@ export class WebhookEventRepo extends Context.Service<
     /** Counts a failed processing; returns the attempts so far. */
     readonly recordFailure: (id: string, error: string) => Effect.Effect<number, DatabaseError>
     readonly markDeadLettered: (id: string) => Effect.Effect<void, DatabaseError>
+    /**
+     * A DLQ replay: a failed or dead-lettered event back to `received` with a fresh retry budget (its
+     * last error kept), for the job sent in the same transaction. Undefined when it was processed or
+     * requeued already.
+     */
+    readonly requeue: (trx: Executor, id: string) => Effect.Effect<WebhookEvent | undefined, DatabaseError>
   }
 >()("postd/db/WebhookEventRepo") {
   static readonly layer = Layer.effect(
@@ -135,7 +141,22 @@ export class WebhookEventRepo extends Context.Service<
         )
       })
 
-      return WebhookEventRepo.of({ receive, get, finish, recordFailure, markDeadLettered })
+      const requeue = Effect.fn("WebhookEventRepo.requeue")(function* (trx: Executor, id: string) {
+        const row = yield* Effect.tryPromise({
+          try: () =>
+            trx
+              .updateTable("webhook_events")
+              .set({ status: "received", attempts: 0, processed_at: null })
+              .where("id", "=", id)
+              .where("status", "in", ["failed", "dead_lettered"])
+              .returningAll()
+              .executeTakeFirst(),
+          catch: (e) => new DatabaseError({ operation: "WebhookEventRepo.requeue", message: e instanceof Error ? e.message : String(e) })
+        })
+        return row === undefined ? undefined : toEvent(row)
+      })
+
+      return WebhookEventRepo.of({ receive, get, finish, recordFailure, markDeadLettered, requeue })
     })
   )
 }

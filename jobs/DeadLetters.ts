@@ -3,11 +3,15 @@
 // partner before posting — so a replay never publishes twice, and replaying twice enqueues once.
 // Scope: a tenant's id limits every action to that tenant's entries; `undefined` is the operator's
 // view across tenants.
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Option, Result, Schema } from "effect"
+import { urgencyOf } from "../core/webhooks/WebhookEvents.ts"
 import { Database, type DatabaseError } from "../db/Database.ts"
 import { type DlqEntry, DlqEntryNotFound, DlqRepo } from "../db/DlqRepo.ts"
 import { PostRepo } from "../db/PostRepo.ts"
+import { WebhookEventRepo } from "../db/WebhookEventRepo.ts"
 import { JobQueue } from "./JobQueue.ts"
+import { WEBHOOK_PRIORITY } from "./WebhookInbox.ts"
+import { interpretStored } from "./WebhookProcessor.ts"
 
 /** Why an entry cannot be replayed, in words an operator can act on. */
 export class DlqReplayRefused extends Schema.TaggedError<DlqReplayRefused>()("DlqReplayRefused", {
@@ -22,12 +26,33 @@ export class DlqAlreadyResolved extends Schema.TaggedError<DlqAlreadyResolved>()
   message: Schema.String
 }) {}
 
-export type ReplayResult = { readonly id: string; readonly postId: string; readonly requeued: boolean }
+/** A replay's target: a post (publish entries) or, for a webhook entry, the stored event. */
+export type ReplayResult = {
+  readonly id: string
+  readonly postId: string | null
+  readonly webhookEventId?: string | undefined
+  readonly requeued: boolean
+}
 
 /** One id of a batch replay: requeued, already requeued by an earlier replay, or refused (and why). */
 export type BatchReplayResult =
-  | { readonly id: string; readonly outcome: "requeued" | "already_requeued"; readonly postId: string }
+  | {
+      readonly id: string
+      readonly outcome: "requeued" | "already_requeued"
+      readonly postId: string | null
+      readonly webhookEventId?: string | undefined
+    }
   | { readonly id: string; readonly outcome: "refused"; readonly message: string }
+
+const WebhookEntryPayload = Schema.Union([Schema.Struct({ webhookEventId: Schema.String }), Schema.Struct({ eventId: Schema.String })])
+const decodeWebhookEntry = Schema.decodeUnknownOption(WebhookEntryPayload)
+
+/** The stored event a webhook entry is about: the processor's payload names it, pg-boss's dead letter carries its job's. */
+const webhookEventIdOf = (entry: DlqEntry): string | undefined =>
+  Option.match(decodeWebhookEntry(entry.payload), {
+    onNone: () => undefined,
+    onSome: (p) => ("webhookEventId" in p ? p.webhookEventId : p.eventId)
+  })
 
 const unique = (ids: ReadonlyArray<string>): ReadonlyArray<string> => [...new Set(ids)]
 
@@ -61,12 +86,34 @@ export class DeadLetters extends Context.Service<
       const dlq = yield* DlqRepo
       const posts = yield* PostRepo
       const queue = yield* JobQueue
+      const events = yield* WebhookEventRepo
 
-      const replay = Effect.fn("DeadLetters.replay")(function* (tenantId: string, entryId: string) {
-        const entry = yield* dlq.get(entryId, tenantId)
+      /** A webhook entry: its event back to `received` with its job, once; the processor resolves the entry when it succeeds. */
+      const replayWebhook = Effect.fn("DeadLetters.replayWebhook")(function* (entry: DlqEntry) {
+        const eventId = webhookEventIdOf(entry)
+        if (eventId === undefined) return yield* new DlqReplayRefused({ id: entry.id, message: "the entry names no webhook event" })
+        const requeued = yield* database.transaction("DeadLetters.replayWebhook", (trx) =>
+          Effect.gen(function* () {
+            const event = yield* events.requeue(trx, eventId)
+            if (event === undefined) return false
+            const interpretation = interpretStored(event)
+            const urgency = Result.isSuccess(interpretation) ? urgencyOf(interpretation.success.actions) : "record"
+            yield* queue.send("webhook", { eventId }, { trx, priority: WEBHOOK_PRIORITY[urgency] })
+            return true
+          })
+        )
+        if (requeued) yield* dlq.markReplayed(entry.id)
+        return { id: entry.id, postId: null, webhookEventId: eventId, requeued } satisfies ReplayResult
+      })
+
+      const replayEntry = Effect.fn("DeadLetters.replayEntry")(function* (entry: DlqEntry): Effect.fn.Return<ReplayResult, DlqReplayRefused | DlqEntryNotFound | DatabaseError> {
         if (entry.resolvedAt !== null) {
-          return yield* new DlqReplayRefused({ id: entryId, message: "the entry is resolved; nothing to replay" })
+          return yield* new DlqReplayRefused({ id: entry.id, message: "the entry is resolved; nothing to replay" })
         }
+        if (entry.action === "webhook") return yield* replayWebhook(entry)
+        const entryId = entry.id
+        const tenantId = entry.tenantId
+        if (tenantId === null) return yield* new DlqReplayRefused({ id: entryId, message: "the entry belongs to no tenant" })
         const postId = entry.postId
         if (entry.action !== "publish" || postId === null) {
           return yield* new DlqReplayRefused({ id: entryId, message: `only publish entries with a post can be replayed (this is ${entry.action})` })
@@ -79,16 +126,23 @@ export class DeadLetters extends Context.Service<
           })
         )
         if (requeued) yield* dlq.markReplayed(entryId)
-        return { id: entryId, postId, requeued }
+        return { id: entryId, postId, requeued } satisfies ReplayResult
+      })
+      const replay = Effect.fn("DeadLetters.replay")(function* (tenantId: string, entryId: string) {
+        return yield* replayEntry(yield* dlq.get(entryId, tenantId))
       })
       const replayMany = Effect.fn("DeadLetters.replayMany")(function* (scope: string | undefined, ids: ReadonlyArray<string>) {
         const entries = yield* Effect.forEach(unique(ids), (id) => dlq.get(id, scope))
         return yield* Effect.forEach(entries, (entry) =>
-          (entry.tenantId === null
-            ? Effect.fail(new DlqReplayRefused({ id: entry.id, message: "a webhook entry of no tenant cannot be replayed" }))
-            : replay(entry.tenantId, entry.id)
-          ).pipe(
-            Effect.map((r): BatchReplayResult => ({ id: r.id, outcome: r.requeued ? "requeued" : "already_requeued", postId: r.postId })),
+          replayEntry(entry).pipe(
+            Effect.map(
+              (r): BatchReplayResult => ({
+                id: r.id,
+                outcome: r.requeued ? "requeued" : "already_requeued",
+                postId: r.postId,
+                ...(r.webhookEventId === undefined ? {} : { webhookEventId: r.webhookEventId })
+              })
+            ),
             Effect.catchTags({
               DlqReplayRefused: (e) => Effect.succeed<BatchReplayResult>({ id: e.id, outcome: "refused", message: e.message }),
               DlqEntryNotFound: () => Effect.fail(new DlqEntryNotFound({ id: entry.id }))

@@ -174,6 +174,8 @@ export class WebhookProcessor extends Context.Service<
         if (Result.isSuccess(result)) {
           const outcome = result.success > 0 ? ("processed" as const) : ("ignored" as const)
           yield* events.finish(event.id, outcome, result.success)
+          // An event that failed before may be a DLQ replay's: its entry is resolved with it.
+          if (event.lastError !== null) yield* dlq.resolveForWebhookEvent(event.id, `webhook event ${outcome} after replay`)
           yield* Effect.logInfo("webhook event processed").pipe(
             Effect.annotateLogs({ platform: event.platform, webhookEventId: event.id, eventType: event.eventType, outcome, connections: result.success })
           )
