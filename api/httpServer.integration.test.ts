@@ -159,4 +159,34 @@ describe("HTTP server", () => {
     expect((await fetch(`${server.url}/nope`)).status).toBe(404)
     expect((await fetch(`${server.url}/healthz`, { method: "POST" })).status).toBe(405)
   })
+
+  it("has no webhook route for a platform whose secret is not configured: 404, never an unchecked route", async () => {
+    for (const platform of ["meta", "linkedin", "tiktok", "gbp", "mailchimp"]) {
+      const res = await fetch(`${server.url}/api/webhooks/${platform}`, { method: "POST", body: "{}" })
+      expect(`${res.status} ${await res.text()}`).toBe(`404 {"error":"webhooks for ${platform} are not configured"}`)
+    }
+  })
+
+  it("refuses to start with a webhook setting out of range, naming it", async () => {
+    const misconfigured = ManagedRuntime.make(
+      appLayer({
+        databaseUrl: DatabaseUrl.fromUrl(t.url),
+        connectors: connectorsLayer(partnerEndpointsFor("http://127.0.0.1:9")),
+        oauth: oauthProvidersLayer(partnerEndpointsFor("http://127.0.0.1:9")),
+        logger,
+        config: ConfigProvider.fromEnvRecord({
+          TOKEN_ENCRYPTION_KEYS: `test:${Buffer.alloc(32, 1).toString("base64")}`,
+          AUTH_JWT_SECRET: JWT_SECRET,
+          WEBHOOK_TOLERANCE_SECONDS: "0"
+        })
+      })
+    )
+    try {
+      await expect(
+        startHttpServer({ runtime: misconfigured, logger, port: 0, host: "127.0.0.1", readiness: databaseReadiness(misconfigured) })
+      ).rejects.toThrow(/WEBHOOK_TOLERANCE_SECONDS/)
+    } finally {
+      await misconfigured.dispose()
+    }
+  })
 })

@@ -13,6 +13,7 @@ import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import type { AppServices } from "./AppServices.ts"
 import { appRouter } from "./appRouter.ts"
 import { makeOAuthRoutes, OAUTH_ROUTE } from "./oauth/OAuthRoutes.ts"
+import { WebhookConfig } from "./webhooks/WebhookConfig.ts"
 import { makeWebhookRoutes, WEBHOOK_ROUTE } from "./webhooks/WebhookRoutes.ts"
 
 export interface ReadinessReport {
@@ -100,7 +101,7 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Runni
   })
 
   const oauth = makeOAuthRoutes({ runtime: options.runtime, publicUrl, returnUrl: options.oauthReturnUrl })
-  const webhooks = makeWebhookRoutes({ runtime: options.runtime, publicUrl })
+  const webhooks = makeWebhookRoutes({ runtime: options.runtime, publicUrl, settings: await options.runtime.runPromise(WebhookConfig) })
 
   const handle = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const path = url.pathname

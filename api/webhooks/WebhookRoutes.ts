@@ -36,13 +36,15 @@ import {
   verifyTikTokSignature,
   verifyUrlSecret
 } from "./Signatures.ts"
-import { type WebhookSettings, WebhookConfig } from "./WebhookConfig.ts"
+import type { WebhookSettings } from "./WebhookConfig.ts"
 
 export const WEBHOOK_ROUTE = /^\/api\/webhooks\/([^/]+)$/
 
 export interface WebhookRouteOptions {
   readonly runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>
   readonly publicUrl: () => string
+  /** Read once at start-up (WebhookConfig): a bad setting stops the server from starting, not each request. */
+  readonly settings: WebhookSettings
 }
 
 /** What verifying and decoding one POST came to. */
@@ -106,12 +108,7 @@ const decodeSignedRequest = Schema.decodeUnknownResult(Schema.fromJsonString(Sig
 const PLAIN = /^[A-Za-z0-9._~-]{1,200}$/
 
 export const makeWebhookRoutes = (options: WebhookRouteOptions) => {
-  const { runtime } = options
-  let settings: Promise<WebhookSettings> | undefined
-  const settingsOf = (): Promise<WebhookSettings> => {
-    settings ??= runtime.runPromise(WebhookConfig)
-    return settings
-  }
+  const { runtime, settings: s } = options
   let jwks: JwksCache | undefined
   const jwksOf = (url: string): JwksCache => {
     jwks ??= makeJwksCache(url)
@@ -213,7 +210,6 @@ export const makeWebhookRoutes = (options: WebhookRouteOptions) => {
   return async (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray, url: URL, requestId: string): Promise<void> => {
     const platform = match[1] ?? ""
     if (!isPlatform(platform)) return send(res, 404, { error: "no such platform" })
-    const s = await settingsOf()
     if (s[platform] === undefined) return send(res, 404, { error: `webhooks for ${platform} are not configured` })
     if (req.method === "GET" || req.method === "HEAD") return handshake(platform, s, url, res)
     if (req.method !== "POST") return send(res, 405, { error: "method not allowed" })
