@@ -93,7 +93,8 @@ export class ConnectionRecovery extends Context.Service<
       })
 
       const scheduleProbe = (tenantId: string, connectionId: string, afterMs: number) =>
-        queue.send("ping", { tenantId, connectionId, reason: "breaker_probe" }, { startAfterMs: afterMs })
+        // Ahead of the sweep's pings in the same queue: a backlog of checks must not keep a channel paused.
+        queue.send("ping", { tenantId, connectionId, reason: "breaker_probe" }, { startAfterMs: afterMs, priority: 10 })
 
       const openBreaker = Effect.fn("ConnectionRecovery.openBreaker")(function* (tenantId: string, connectionId: string) {
         const connection = yield* connections.get(tenantId, connectionId)

@@ -51,6 +51,9 @@ describe("a synthetic ping", () => {
     const [row] = await healthRows(tenantId, connectionId)
     expect(row).toMatchObject({ status: "healthy", source: "ping", errorCode: null })
     expect(row?.latencyMs).toBeGreaterThanOrEqual(0)
+    // A second sweep's ping within the hour (overlapping sweeps) checks nothing again.
+    expect(await ping(tenantId, connectionId)).toEqual({ kind: "skipped", why: "checked recently" })
+    expect(await healthRows(tenantId, connectionId)).toHaveLength(1)
   })
 
   it("refreshes a token that expires within 24 h before it does, and the channel stays healthy", async () => {
@@ -136,7 +139,7 @@ describe("the sweep", () => {
     const active = []
     for (let i = 0; i < 4; i++) active.push(await h.connect("tiktok", { tenantId, accountId: `open-spread-${i}` }))
     const staleOne = active[0]?.connectionId ?? ""
-    await h.t.db.updateTable("connections").set({ last_health_check_at: sql<Date>`now() - interval '7 hours'` }).where("id", "=", staleOne).execute()
+    await h.t.db.updateTable("connections").set({ last_health_check_at: sql<Date>`now() - interval '8 hours'` }).where("id", "=", staleOne).execute()
     const breakerPaused = await h.connect("gbp", { tenantId })
     await h.run(ConnectionRepo.use((r) => r.autoPause(tenantId, breakerPaused.connectionId, "CIRCUIT_BREAKER_OPEN", "system")))
     const otherPause = await h.connect("meta", { tenantId })

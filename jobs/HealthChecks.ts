@@ -44,11 +44,16 @@ const parseBudgets = (text: string, defaults: { readonly [P in Platform]: number
 export const HealthConfig = Config.all({
   /** pg-boss cron (UTC). */
   interval: Config.String("SYNTHETIC_PING_INTERVAL").pipe(Config.withDefault("0 */6 * * *")),
-  /** A connection not checked for this long is a warning by itself (the sweep did not reach it). */
-  staleAfterHours: Config.Number("SYNTHETIC_PING_STALE_HOURS").pipe(Config.withDefault(6)),
+  /**
+   * A connection not checked for this long is a warning by itself (the last sweep did not reach it):
+   * the interval and an hour's grace, so a sweep that starts a little late flags nothing.
+   */
+  staleAfterHours: Config.Number("SYNTHETIC_PING_STALE_HOURS").pipe(Config.withDefault(7)),
   /** Tokens that expire sooner than this are refreshed before they do. */
   refreshWithinHours: Config.Number("SYNTHETIC_PING_REFRESH_HOURS").pipe(Config.withDefault(24)),
-  budgets: Config.String("SYNTHETIC_PING_BUDGETS").pipe(Config.withDefault(""))
+  budgets: Config.String("SYNTHETIC_PING_BUDGETS").pipe(Config.withDefault("")),
+  /** A ping of a channel checked less than this ago does nothing: sweeps that overlap check each channel once. */
+  minGapMinutes: Config.Number("SYNTHETIC_PING_MIN_GAP_MINUTES").pipe(Config.withDefault(60))
 })
 
 export interface SweepReport {
@@ -91,6 +96,7 @@ export class HealthChecks extends Context.Service<
       if (Result.isFailure(budgets)) return yield* Effect.fail(configError(`SYNTHETIC_PING_BUDGETS: ${budgets.failure}`, config.budgets))
       const staleAfterMs = config.staleAfterHours * HOUR
       const refreshWithinMs = config.refreshWithinHours * HOUR
+      const minGapMs = config.minGapMinutes * 60_000
 
       const sampleStatuses = database
         .use("HealthChecks.statuses", (db) =>
@@ -170,10 +176,13 @@ export class HealthChecks extends Context.Service<
           return { kind: "probed", result } as const
         }
         if (connection.status !== "active") return { kind: "skipped", why: connection.status } as const
+        const now = yield* Clock.currentTimeMillis
+        if (connection.lastHealthCheckAt !== null && now - connection.lastHealthCheckAt.getTime() < minGapMs) {
+          return { kind: "skipped", why: "checked recently" } as const
+        }
         const connector = connectors.forPlatform(platform)
         const autopause = yield* flags.recoveryAutopause(tenantId)
         const canRefresh = connector.refreshToken !== undefined && (yield* connections.hasRefreshToken(tenantId, connectionId))
-        const now = yield* Clock.currentTimeMillis
 
         const check = Effect.gen(function* () {
           const credentials = yield* connections.credentials(tenantId, connectionId)
