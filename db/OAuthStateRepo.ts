@@ -1,7 +1,10 @@
 // The single use of each OAuth state. A state is signed and self-contained; what makes it single-use
 // is the row its callback inserts here, keyed by the state's id: a second callback with the same
-// state finds the row and is refused, even if both arrive at once.
+// state finds the row and is refused, even if both arrive at once. A row outlives its state (which
+// is refused once expired, signed or not) by RETENTION_DAYS, for the reconnect audit, and is then
+// pruned by later uses, a bounded batch at a time.
 import { Context, Effect, Layer } from "effect"
+import { sql } from "kysely"
 import type { Platform } from "../core/taxonomy/Taxonomy.ts"
 import { Database, type DatabaseError } from "./Database.ts"
 import type { OAuthPurpose } from "./DatabaseSchema.ts"
@@ -15,6 +18,10 @@ export interface StateUse {
   readonly actor: string
   readonly expiresAt: Date
 }
+
+/** How long a used state's row is kept after the state expired. */
+export const RETENTION_DAYS = 30
+const PRUNE_BATCH = 500
 
 export class OAuthStateRepo extends Context.Service<
   OAuthStateRepo,
@@ -48,8 +55,15 @@ export class OAuthStateRepo extends Context.Service<
             .returning("state_id")
             .executeTakeFirst()
         )
+        if (inserted !== undefined) yield* prune
         return inserted !== undefined
       })
+
+      const prune = database.use("OAuthStateRepo.prune", (db) =>
+        sql`delete from oauth_state_uses where state_id in (
+              select state_id from oauth_state_uses
+               where expires_at < now() - make_interval(days => ${RETENTION_DAYS}) limit ${PRUNE_BATCH})`.execute(db)
+      )
 
       const isUsed = Effect.fn("OAuthStateRepo.isUsed")(function* (stateId: string) {
         const row = yield* database.use("OAuthStateRepo.isUsed", (db) =>
