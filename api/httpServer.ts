@@ -34,6 +34,8 @@ export interface HttpServerOptions {
   readonly publicUrl?: string | undefined
   /** The frontend page the OAuth callback sends the browser back to (OAUTH_RETURN_URL). */
   readonly oauthReturnUrl?: string | undefined
+  /** false: only /healthz, /readyz and /metrics — what a worker-only process serves. Default true. */
+  readonly serveApi?: boolean
 }
 
 export interface RunningHttpServer {
@@ -100,16 +102,19 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Runni
     }
   })
 
+  const serveApi = options.serveApi !== false
   const oauth = makeOAuthRoutes({ runtime: options.runtime, publicUrl, returnUrl: options.oauthReturnUrl })
-  const webhooks = makeWebhookRoutes({ runtime: options.runtime, publicUrl, settings: await options.runtime.runPromise(WebhookConfig) })
+  const webhooks = serveApi
+    ? makeWebhookRoutes({ runtime: options.runtime, publicUrl, settings: await options.runtime.runPromise(WebhookConfig) })
+    : undefined
 
   const handle = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const path = url.pathname
-    if (path.startsWith("/trpc/")) return trpc(req, res)
-    const oauthRoute = OAUTH_ROUTE.exec(path)
+    if (serveApi && path.startsWith("/trpc/")) return trpc(req, res)
+    const oauthRoute = serveApi ? OAUTH_ROUTE.exec(path) : null
     if (oauthRoute !== null) return oauth(req, res, oauthRoute, url)
     const webhookRoute = WEBHOOK_ROUTE.exec(path)
-    if (webhookRoute !== null) return webhooks(req, res, webhookRoute, url, requestIds.get(req) ?? "")
+    if (webhooks !== undefined && webhookRoute !== null) return webhooks(req, res, webhookRoute, url, requestIds.get(req) ?? "")
     if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "method not allowed" })
     switch (path) {
       case "/healthz":

@@ -86,6 +86,8 @@ const start = async (name: string, env: Readonly<Record<string, string>> = {}) =
     JOBS_SUPERVISE_INTERVAL_SECONDS: "1",
     PARTNER_TIMEOUT_MS,
     SHUTDOWN_GRACE_MS: "2000",
+    // Any free port for each process's /metrics: several run on this machine at once.
+    METRICS_PORT: "0",
     ...env
   })
   workers.add(worker)
@@ -244,6 +246,33 @@ describe("two worker processes on one database", () => {
     const ids = new Set(scheduled.map((p) => p.id))
     const attempts = (w: ChildService) => w.lines.filter((l) => l["msg"] === "publish attempt" && ids.has(String(l["postId"]))).length
     expect([attempts(a), attempts(b)].every((n) => n > 0), `attempts by process: ${attempts(a)}, ${attempts(b)}`).toBe(true)
+  })
+})
+
+describe("a worker process's own HTTP surface", () => {
+  it("serves /healthz, /readyz and its own /metrics (what its workers did), and no API", async () => {
+    const worker = await start("metrics")
+    const started = worker.lines.find((l) => l["msg"] === "workers started")
+    const metricsUrl = String(started?.["metrics"] ?? "")
+    expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
+    const base = metricsUrl.replace(/\/metrics$/, "")
+    const { tenantId, connectionId } = await connect()
+    await schedule(tenantId, connectionId, new Date())
+    await waitFor(() => statuses(tenantId), (s) => s.length === 1 && s[0] === "published", 30_000, 200)
+    const metrics = await waitFor(
+      async () => (await fetch(metricsUrl)).text(),
+      (text) => /connector_publish_success_total\{[^}]*platform="linkedin"[^}]*\} [1-9]/.test(text),
+      10_000,
+      200
+    )
+    expect(metrics).toContain("queue_depth")
+    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ ready: true, checks: { database: "ok" } })
+    expect((await fetch(`${base}/healthz`)).status).toBe(200)
+    for (const path of ["/trpc/taxonomy.list", "/api/webhooks/meta", "/api/oauth/meta/start"]) {
+      expect((await fetch(`${base}${path}`)).status, path).toBe(404)
+    }
+    await worker.stop()
+    workers.delete(worker)
   })
 })
 
