@@ -3,15 +3,13 @@
 // partner before posting — so a replay never publishes twice, and replaying twice enqueues once.
 // Scope: a tenant's id limits every action to that tenant's entries; `undefined` is the operator's
 // view across tenants.
-import { Context, Effect, Layer, Option, Result, Schema } from "effect"
-import { urgencyOf } from "../core/webhooks/WebhookEvents.ts"
+import { Context, Effect, Layer, Option, Schema } from "effect"
 import { Database, type DatabaseError } from "../db/Database.ts"
 import { type DlqEntry, DlqEntryNotFound, DlqRepo } from "../db/DlqRepo.ts"
 import { PostRepo } from "../db/PostRepo.ts"
 import { WebhookEventRepo } from "../db/WebhookEventRepo.ts"
 import { JobQueue } from "./JobQueue.ts"
-import { WEBHOOK_PRIORITY } from "./WebhookInbox.ts"
-import { interpretStored } from "./WebhookProcessor.ts"
+import { interpretStored, webhookPriority } from "./WebhookProcessor.ts"
 
 /** Why an entry cannot be replayed, in words an operator can act on. */
 export class DlqReplayRefused extends Schema.TaggedError<DlqReplayRefused>()("DlqReplayRefused", {
@@ -96,9 +94,7 @@ export class DeadLetters extends Context.Service<
           Effect.gen(function* () {
             const event = yield* events.requeue(trx, eventId)
             if (event === undefined) return false
-            const interpretation = interpretStored(event)
-            const urgency = Result.isSuccess(interpretation) ? urgencyOf(interpretation.success.actions) : "record"
-            yield* queue.send("webhook", { eventId }, { trx, priority: WEBHOOK_PRIORITY[urgency] })
+            yield* queue.send("webhook", { eventId }, { trx, priority: webhookPriority(interpretStored(event)) })
             return true
           })
         )

@@ -182,7 +182,9 @@ export class HealthChecks extends Context.Service<
         }
         const connector = connectors.forPlatform(platform)
         const autopause = yield* flags.recoveryAutopause(tenantId)
-        const canRefresh = connector.refreshToken !== undefined && (yield* connections.hasRefreshToken(tenantId, connectionId))
+        // Asked only on the paths that may refresh (a token about to expire, a failed check), once.
+        const canRefresh =
+          connector.refreshToken === undefined ? Effect.succeed(false) : yield* Effect.cached(connections.hasRefreshToken(tenantId, connectionId))
 
         const check = Effect.gen(function* () {
           const credentials = yield* connections.credentials(tenantId, connectionId)
@@ -209,7 +211,7 @@ export class HealthChecks extends Context.Service<
 
         // A token about to expire is renewed before it does; a refusal is the same as a failed publish's.
         let refreshed = false
-        if (canRefresh && connection.tokenExpiresAt !== null && connection.tokenExpiresAt.getTime() - now < refreshWithinMs) {
+        if (connection.tokenExpiresAt !== null && connection.tokenExpiresAt.getTime() - now < refreshWithinMs && (yield* canRefresh)) {
           const renewed = yield* Effect.result(recovery.refreshTokens(tenantId, connectionId))
           if (Result.isFailure(renewed)) return yield* onFailure(renewed.failure, null)
           refreshed = true
@@ -217,7 +219,7 @@ export class HealthChecks extends Context.Service<
 
         function onFailure(failure: TaxonomyError, latencyMs: number | null): Effect.Effect<PingOutcome, unknown> {
           return Effect.gen(function* () {
-            const decision = decidePing({ code: failure._tag, canRefresh, refreshed, autopause })
+            const decision = decidePing({ code: failure._tag, canRefresh: yield* canRefresh, refreshed, autopause })
             switch (decision.kind) {
               case "refresh": {
                 refreshed = true

@@ -62,6 +62,10 @@ export const interpretStored = (event: Pick<WebhookEvent, "platform" | "contentT
   }
 }
 
+/** The queue priority of an event's job, from what it may do (the intake's, for a stored event). */
+export const webhookPriority = (interpretation: Interpretation): number =>
+  WEBHOOK_PRIORITY[Result.isSuccess(interpretation) ? urgencyOf(interpretation.success.actions) : "record"]
+
 const describe = (cause: unknown): string =>
   typeof cause === "object" && cause !== null && "_tag" in cause
     ? `${String(cause._tag)}${"message" in cause && typeof cause.message === "string" ? `: ${cause.message}` : ""}`
@@ -142,9 +146,8 @@ export class WebhookProcessor extends Context.Service<
         connections.findByPartner(platform, action.match.by === "user" ? { userId: action.match.userId } : { accountId: action.match.accountId })
 
       /** Carries the event's actions out; the number of connections it acted on. */
-      const apply = (event: WebhookEvent) =>
+      const apply = (event: WebhookEvent, interpretation: Interpretation) =>
         Effect.gen(function* () {
-          const interpretation = interpretStored(event)
           if (Result.isFailure(interpretation)) return yield* Effect.fail(new Error(`stored payload no longer decodes: ${interpretation.failure}`))
           let acted = 0
           for (const action of interpretation.success.actions) {
@@ -156,9 +159,8 @@ export class WebhookProcessor extends Context.Service<
         })
 
       /** The tenant a dead-lettered event belongs to, when one of its connections can still be matched. */
-      const tenantOf = (event: WebhookEvent) =>
+      const tenantOf = (event: WebhookEvent, interpretation: Interpretation) =>
         Effect.gen(function* () {
-          const interpretation = interpretStored(event)
           if (Result.isFailure(interpretation)) return null
           for (const action of interpretation.success.actions) {
             const [first] = yield* matchOf(event.platform, action)
@@ -170,7 +172,8 @@ export class WebhookProcessor extends Context.Service<
       const process = Effect.fn("WebhookProcessor.process")(function* (eventId: string) {
         const event = yield* events.get(eventId)
         if (event.status === "processed" || event.status === "ignored" || event.status === "dead_lettered") return "done_before" as const
-        const result = yield* Effect.result(apply(event))
+        const interpretation = interpretStored(event)
+        const result = yield* Effect.result(apply(event, interpretation))
         if (Result.isSuccess(result)) {
           const outcome = result.success > 0 ? ("processed" as const) : ("ignored" as const)
           yield* events.finish(event.id, outcome, result.success)
@@ -186,15 +189,13 @@ export class WebhookProcessor extends Context.Service<
         yield* metrics.increment("connector.webhook.processing_failed", { platform: event.platform, code: "WEBHOOK_FAILURE" })
         const delayMs = retryDelay({ code: "WEBHOOK_FAILURE", attempt: attempts, random: yield* Random.next })
         if (delayMs !== undefined) {
-          const interpretation = interpretStored(event)
-          const urgency = Result.isSuccess(interpretation) ? urgencyOf(interpretation.success.actions) : "record"
-          yield* queue.send("webhook", { eventId: event.id }, { startAfterMs: delayMs, priority: WEBHOOK_PRIORITY[urgency] })
+          yield* queue.send("webhook", { eventId: event.id }, { startAfterMs: delayMs, priority: webhookPriority(interpretation) })
           yield* Effect.logWarning("webhook event failed; retrying").pipe(
             Effect.annotateLogs({ platform: event.platform, webhookEventId: event.id, attempts, delayMs, errorCode: "WEBHOOK_FAILURE", cause: message })
           )
           return "retry_scheduled" as const
         }
-        const tenant = yield* tenantOf(event)
+        const tenant = yield* tenantOf(event, interpretation)
         yield* dlq.add({
           jobId: event.id,
           tenantId: tenant,
