@@ -5,7 +5,6 @@
 // without its secret has no webhook route (404), never an unchecked one.
 import { Config, Effect, Option, Redacted } from "effect"
 import { configError } from "../../core/config/ConfigError.ts"
-import type { Platform } from "../../core/taxonomy/Taxonomy.ts"
 import { PartnerEndpointsConfig, viaSimulator } from "../../jobs/connectors/PartnerEndpoints.ts"
 
 export const GOOGLE_JWKS_URL = "https://www.googleapis.com/oauth2/v3/certs"
@@ -30,9 +29,6 @@ export interface WebhookSettings {
   /** Largest accepted webhook body. */
   readonly maxBodyBytes: number
 }
-
-export const configuredPlatforms = (settings: WebhookSettings): ReadonlyArray<Platform> =>
-  (["meta", "linkedin", "tiktok", "gbp", "mailchimp"] as const).filter((p) => settings[p] !== undefined)
 
 const secret = (name: string) => Config.option(Config.Redacted(name))
 
