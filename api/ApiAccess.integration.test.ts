@@ -164,6 +164,16 @@ describe("roles", () => {
     expect((await ops.dlq.get.query({ id: b.dlqId })).tenantId).toBe(b.tenantId)
     const entries = (await ops.dlq.list.query()).entries.map((e) => e.tenantId)
     expect(entries).toEqual(expect.arrayContaining([a.tenantId, b.tenantId]))
+    // Another tenant's paused channel is in the operator's view, by its tenant, and in no other tenant's.
+    const adminB = h.client(h.token(b.tenantId, "admin"))
+    await adminB.connections.pause.mutate({ connectionId: b.connectionId })
+    try {
+      expect((await ops.connections.paused.query({ tenantId: b.tenantId })).map((c) => c.id)).toEqual([b.connectionId])
+      expect((await ops.connections.paused.query()).map((c) => c.id)).toContain(b.connectionId)
+      expect((await ops.connections.paused.query({ tenantId: a.tenantId })).map((c) => c.id)).not.toContain(b.connectionId)
+    } finally {
+      await adminB.connections.resume.mutate({ connectionId: b.connectionId })
+    }
     expect(await ops.connections.paused.query({ tenantId: b.tenantId })).toEqual([])
   })
 })

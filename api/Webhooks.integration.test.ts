@@ -2,6 +2,7 @@
 // routes over HTTP; a correctly signed event is acknowledged and acted on by the webhook job; a wrong,
 // missing or stale signature is a 401 with nothing changed; a redelivery is a 200 processed once; a
 // verified body that does not decode is a 400; and no fuzzed request ever gets a 5xx or changes state.
+import { Redacted } from "effect"
 import fc from "fast-check"
 import { sql } from "kysely"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -67,10 +68,11 @@ describe("meta", () => {
     const userId = `mu-${unique()}`
     const connected = await h.connect("meta", { accountId: `9${Date.now()}${Math.floor(Math.random() * 1000)}`, userId })
     const client = h.client(h.token(connected.tenantId, "member"))
-    const tomorrow = new Date(Date.now() + 86_400_000).toISOString()
+    // Due in 3 s: their jobs are already waiting when the event arrives, and run after the pause.
+    const soon = new Date(Date.now() + 3_000).toISOString()
     const posts = [
-      await client.posts.schedule.mutate({ connectionId: connected.connectionId, text: "tomorrow 1", scheduledAt: tomorrow }),
-      await client.posts.schedule.mutate({ connectionId: connected.connectionId, text: "tomorrow 2", scheduledAt: tomorrow })
+      await client.posts.schedule.mutate({ connectionId: connected.connectionId, text: "soon 1", scheduledAt: soon }),
+      await client.posts.schedule.mutate({ connectionId: connected.connectionId, text: "soon 2", scheduledAt: soon })
     ]
     const started = performance.now()
     const answer = await deliver({ platform: "meta", kind: "deauthorize", target: target("meta"), userId })
@@ -87,8 +89,15 @@ describe("meta", () => {
     expect(audit).toEqual([expect.objectContaining({ actor: "webhook:meta" })])
     const health = await h.t.db.selectFrom("integration_health").selectAll().where("connection_id", "=", connected.connectionId).execute()
     expect(health).toEqual([expect.objectContaining({ source: "webhook", status: "critical", error_code: "APP_DEAUTHORIZED" })])
-    // The held posts' waiting jobs find no ticket of theirs: nothing reaches the partner.
+    // The held posts' jobs, already waiting, run at their time and do nothing: the pause voided their tickets.
+    await waitFor(
+      async () =>
+        (await sql<{ state: string }>`select state from pgboss.job where name = 'publish' and data->>'postId' = any(${posts.map((p) => p.id)})`.execute(h.t.db)).rows,
+      (jobs) => jobs.length === 2 && jobs.every((j) => j.state === "completed"),
+      15_000
+    )
     expect(await h.sim.control.calls({ method: "POST", accountId: connected.accountId })).toHaveLength(0)
+    for (const p of posts) expect((await client.posts.get.query({ postId: p.id })).status).toBe("held")
   })
 
   it("pauses a page that uninstalled the app, and a user's connections that relied on a revoked permission", async () => {
@@ -215,7 +224,7 @@ describe("gbp", () => {
     for (const c of [expired, revoked]) expect((await deliver(push(c.accountId))).status).toBe(200)
     await waitFor(() => connection(expired.connectionId), (c) => c.pause_reason === "RESOURCE_NOT_FOUND")
     const credentials = await h.run(ConnectionRepo.use((r) => r.credentials(expired.tenantId, expired.connectionId)))
-    expect(credentials.accessToken).not.toBe(expired.token)
+    expect(Redacted.value(credentials.accessToken)).not.toBe(expired.token)
     // Google answers a revoked token 401 UNAUTHENTICATED, which does not say why: AUTH_INVALID.
     await waitFor(() => connection(revoked.connectionId), (c) => c.status !== "active")
     expect(await connection(revoked.connectionId)).toMatchObject({ status: "attention", pause_reason: "AUTH_INVALID", health_status: "critical" })

@@ -251,11 +251,15 @@ describe("PostRepo listing and backfill transitions", () => {
     const other = await setup()
     await insertPost(t.db, other.tenantId, other.connectionId)
     const tie = new Date("2026-12-01T10:00:00.000Z")
+    const inserted: Array<{ readonly id: string; readonly at: number }> = []
     for (let i = 0; i < 17; i++) {
-      await insertPost(t.db, tenantId, connectionId, { scheduledAt: i < 9 ? tie : new Date(tie.getTime() + i * 1_000) })
+      const scheduledAt = i < 9 ? tie : new Date(tie.getTime() + i * 1_000)
+      inserted.push({ id: await insertPost(t.db, tenantId, connectionId, { scheduledAt }), at: scheduledAt.getTime() })
     }
+    // Newest scheduled first; ties by id, descending (uuids order as their lower-case hex).
+    const expected = [...inserted].sort((x, y) => y.at - x.at || (x.id < y.id ? 1 : x.id > y.id ? -1 : 0)).map((p) => p.id)
     const everything = (await posts((r) => r.list(tenantId, { limit: 200 }))).posts.map((p) => p.id)
-    expect(everything).toHaveLength(17)
+    expect(everything).toEqual(expected)
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 18 }), async (limit) => {
         const seen: Array<string> = []

@@ -1,6 +1,7 @@
 // One synthetic ping, and the sweep's choices, against the simulator and real PostgreSQL. The
 // harness runs no workers here: each ping is called directly and the sweep's jobs are read back
 // from pg-boss, so what a ping did is what the test sees.
+import { Redacted } from "effect"
 import { sql } from "kysely"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { CircuitBreakerStore } from "../db/CircuitBreakerStore.ts"
@@ -31,6 +32,10 @@ afterAll(async () => {
 const ping = (tenantId: string, connectionId: string) => h.run(HealthChecks.use((c) => c.ping(tenantId, connectionId)))
 const connection = (tenantId: string, connectionId: string) => h.run(ConnectionRepo.use((r) => r.get(tenantId, connectionId)))
 const healthRows = (tenantId: string, connectionId: string) => h.run(IntegrationHealthRepo.use((r) => r.forConnection(tenantId, connectionId)))
+const storedAccessToken = async (tenantId: string, connectionId: string) =>
+  Redacted.value((await h.run(ConnectionRepo.use((r) => r.credentials(tenantId, connectionId)))).accessToken)
+/** TikTok's token endpoint as the simulator logged it: every exchange and refresh. */
+const tokenCalls = () => h.sim.control.calls({ platform: "tiktok", pathContains: "/oauth/token" })
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** The ping jobs the sweep queued, oldest first, with how long after now each may start. */
@@ -64,15 +69,17 @@ describe("a synthetic ping", () => {
     expect(after.tokenExpiresAt?.getTime()).toBeGreaterThan((before.tokenExpiresAt?.getTime() ?? 0) + 3_600_000)
     expect(after.status).toBe("active")
     // The old access token is the one the refresh replaced: the stored credentials are new.
-    const credentials = await h.run(ConnectionRepo.use((r) => r.credentials(tenantId, connectionId)))
-    expect(credentials.accessToken).not.toBe(token)
+    expect(await storedAccessToken(tenantId, connectionId)).not.toBe(token)
   })
 
   it("renews an access token the partner already expired, once, when the connection holds a refresh token", async () => {
     const { tenantId, connectionId, token } = await h.connect("tiktok", { withRefreshToken: true })
     await h.sim.control.expireToken(token)
+    const refreshesBefore = (await tokenCalls()).length
     expect(await ping(tenantId, connectionId)).toMatchObject({ kind: "checked", status: "healthy", paused: false })
     expect((await connection(tenantId, connectionId)).status).toBe("active")
+    expect((await tokenCalls()).length).toBe(refreshesBefore + 1)
+    expect(await storedAccessToken(tenantId, connectionId)).not.toBe(token)
   })
 
   it("pauses a channel whose token the user revoked, with the taxonomy code, an audit row and a critical health row", async () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { ERROR_CODES, TAXONOMY } from "../taxonomy/Taxonomy.ts"
+import { ERROR_CODES, type ErrorCode, TAXONOMY } from "../taxonomy/Taxonomy.ts"
 import { decidePing, missingPublishingScope, statusOf } from "./HealthVerdict.ts"
 
 describe("missingPublishingScope", () => {
@@ -11,6 +11,21 @@ describe("missingPublishingScope", () => {
     expect(missingPublishingScope("tiktok", "open", ["video.publish"])).toBeUndefined()
     expect(missingPublishingScope("gbp", "accounts/1/locations/2", undefined)).toBeUndefined()
     expect(missingPublishingScope("mailchimp", "us1:x", [])).toBeUndefined()
+  })
+})
+
+describe("statusOf", () => {
+  it("reads auth and account failures critical, unreachable partners unknown, everything else a warning", () => {
+    const expected: Record<string, ReadonlyArray<ErrorCode>> = {
+      critical: ["AUTH_EXPIRED", "AUTH_INVALID", "APP_DEAUTHORIZED", "PERMISSION_INSUFFICIENT", "TOKEN_REFRESH_FAILED", "ACCOUNT_RESTRICTED", "RESOURCE_NOT_FOUND", "CIRCUIT_BREAKER_OPEN"],
+      unknown: ["NETWORK_ERROR", "TIMEOUT", "TLS_ERROR"],
+      warning: [
+        "RATE_LIMIT_429", "QUOTA_EXCEEDED", "PARTNER_5XX", "PARTNER_UNAVAILABLE", "VALIDATION_ERROR", "CONTENT_REJECTED", "DUPLICATE_CONTENT",
+        "MEDIA_INVALID", "CAPABILITY_UNSUPPORTED", "WEBHOOK_SIGNATURE_INVALID", "WEBHOOK_FAILURE", "UNKNOWN"
+      ]
+    }
+    expect(Object.values(expected).flat().sort()).toEqual([...ERROR_CODES].sort())
+    for (const [status, codes] of Object.entries(expected)) for (const code of codes) expect(`${code} ${statusOf(code)}`).toBe(`${code} ${status}`)
   })
 })
 
@@ -31,6 +46,8 @@ describe("decidePing", () => {
         const decision = decidePing({ code, canRefresh, refreshed: true, autopause: true })
         const pauses = TAXONOMY[code].pausesChannel && code !== "CIRCUIT_BREAKER_OPEN"
         expect(decision.kind === "pause").toBe(pauses)
+        // An expired token after its one refresh is a failed refresh; every other code is itself.
+        if (decision.kind !== "refresh") expect(decision.code).toBe(code === "AUTH_EXPIRED" && pauses ? "TOKEN_REFRESH_FAILED" : code)
         if (decision.kind === "record") expect(decision.status).toBe(code === "CIRCUIT_BREAKER_OPEN" ? "warning" : statusOf(code))
       })
     )

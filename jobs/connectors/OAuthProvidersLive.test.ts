@@ -11,7 +11,7 @@ const fromEnv = (env: Record<string, string>) => OAuthProvidersLive.pipe(Layer.p
 const PARAMS = { state: "s", redirectUri: "http://127.0.0.1:3000/cb", scopes: [], codeChallenge: "c", rerequest: false }
 
 describe("OAuthProvidersLive", () => {
-  it.effect("hands out one configured provider per platform under the simulator, with PKCE exactly for TikTok and Google", () =>
+  it.effect("hands out one configured provider per platform under the simulator, with PKCE exactly for Google (TikTok's web login takes none)", () =>
     Effect.gen(function* () {
       const providers = yield* OAuthProviders
       for (const platform of PLATFORMS) {

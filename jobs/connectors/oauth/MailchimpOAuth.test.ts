@@ -71,6 +71,9 @@ describe("MailchimpOAuth.exchangeCode", () => {
         }
       ])
       const refused = yield* Effect.flip(provider.exchangeCode(EXCHANGE))
+      // The OAuth envelope's reading (core/classify/OAuthError.ts): a rejected grant.
+      assert.strictEqual(refused._tag, "TOKEN_REFRESH_FAILED")
+      assert.strictEqual(refused.partnerCode, "invalid_grant")
       assert.strictEqual(refused.httpStatus, 400)
       assert.notInclude(refused.message, "sim-mailchimp-secret")
       assert.strictEqual((yield* Effect.flip(provider.exchangeCode(EXCHANGE)))._tag, "UNKNOWN")

@@ -44,7 +44,7 @@ describe("TikTokOAuth.authorizeUrl", () => {
 })
 
 describe("TikTokOAuth.exchangeCode", () => {
-  it.effect("posts the code with the PKCE verifier and the client credentials", () =>
+  it.effect("posts the code with the client credentials and no PKCE verifier (TikTok's web login takes none)", () =>
     Effect.gen(function* () {
       const { fake, provider } = providerWith([
         {
