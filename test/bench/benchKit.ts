@@ -1,7 +1,8 @@
 // What every benchmark shares: numbers from the environment, percentiles, timestamped report lines,
-// the service's runtime wired to a bench database and the partner simulator, and the run itself —
-// a time budget, clean-up in reverse order whatever happens, and the figures as one JSON object on
-// the last line (exit 1 when a phase did not complete).
+// work spread over concurrent lanes, a watcher of when rows first show up, the fixtures (tenants,
+// partner accounts, connections), the service's runtime wired to a bench database and the partner
+// simulator, and the run itself — a time budget, clean-up in reverse order whatever happens, and the
+// figures as one JSON object on the last line (exit 1 when a phase did not complete).
 import { randomUUID } from "node:crypto"
 import os from "node:os"
 import { setTimeout as sleep } from "node:timers/promises"
@@ -29,13 +30,23 @@ export const intFromEnv = (name: string, fallback: number): number => {
 }
 
 /** Nearest-rank percentile; NaN for no values. */
-export const percentile = (values: ReadonlyArray<number>, p: number): number => {
+const percentile = (values: ReadonlyArray<number>, p: number): number => {
   const sorted = [...values].sort((a, b) => a - b)
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
   return sorted[index] ?? Number.NaN
 }
 
 export const round = (n: number, digits = 1): number => Number(n.toFixed(digits))
+
+/** p50, p99 and max of `values` (milliseconds, to 0.1) and how many there were. */
+export const stats = (values: ReadonlyArray<number>) => ({
+  p50: round(percentile(values, 50)),
+  p99: round(percentile(values, 99)),
+  max: round(values.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY)),
+  n: values.length
+})
+type Stats = ReturnType<typeof stats>
+export const show = (s: Stats): string => `p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms over ${s.n}`
 
 const runStarted = Date.now()
 
@@ -52,13 +63,43 @@ export const waitUntil = async (done: () => Promise<boolean>, timeoutMs: number,
   }
 }
 
+/** Runs `fn` over `items` with `concurrency` lanes, each taking the next item as soon as it is done with one. */
+export const inLanes = async <A>(items: ReadonlyArray<A>, concurrency: number, fn: (item: A, index: number) => Promise<void>): Promise<void> => {
+  let next = 0
+  const lane = async (): Promise<void> => {
+    for (let index = next++; index < items.length; index = next++) await fn(items[index] as A, index)
+  }
+  await Promise.all(Array.from({ length: concurrency }, lane))
+}
+
+/**
+ * Polls `poll` (the ids it shows now) every 5 ms until each of `ids` has shown up or `timeoutMs`
+ * passes; resolves to when each was first seen, by `clock`. The first poll is sent at once, so start
+ * the watch before whatever it watches for. An upper bound on when a commit became visible.
+ */
+export const watchFirstSeen = async (
+  ids: ReadonlyArray<string>,
+  poll: () => Promise<ReadonlyArray<string>>,
+  options: { readonly clock: () => number; readonly timeoutMs: number }
+): Promise<ReadonlyMap<string, number>> => {
+  const seenAt = new Map<string, number>()
+  const deadline = Date.now() + options.timeoutMs
+  while (seenAt.size < ids.length && Date.now() < deadline) {
+    const shown = await poll()
+    const now = options.clock()
+    for (const id of shown) if (!seenAt.has(id)) seenAt.set(id, now)
+    await sleep(5)
+  }
+  return seenAt
+}
+
 /** The 1-minute load average: the machine may be shared, and this says how much of it the figures had. */
 export const loadAverage = (): number => os.loadavg()[0] ?? 0
 
-export const machine = (): string => `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`
+const machine = (): string => `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`
 
-export const BENCH_TOKEN_KEYS = `bench:${Buffer.alloc(32, 7).toString("base64")}`
-export const BENCH_JWT_SECRET = "bench-secret-0123456789abcdef-0123456789abcdef"
+const BENCH_TOKEN_KEYS = `bench:${Buffer.alloc(32, 7).toString("base64")}`
+const BENCH_JWT_SECRET = "bench-secret-0123456789abcdef-0123456789abcdef"
 
 /**
  * The service as the worker process builds it, against the bench database and the simulator:
@@ -86,7 +127,7 @@ export const benchRuntime = (options: {
       })
     })
   )
-export type BenchRuntime = ReturnType<typeof benchRuntime>
+type BenchRuntime = ReturnType<typeof benchRuntime>
 
 export interface BenchRun {
   /** Registers a clean-up step; steps run last-registered first when the run ends, however it ends. */
@@ -137,6 +178,25 @@ export interface BenchConnection {
   readonly platform: Platform
   readonly accountId: string
   readonly token: string
+}
+
+/**
+ * A partner account id in `platform`'s shape, distinct for each `n`: give each benchmark its own base
+ * (100_000 and up keeps clear of the simulator's own accounts) and add a sequence number.
+ */
+export const benchAccountId = (platform: Platform, n: number): string => {
+  switch (platform) {
+    case "meta":
+      return String(1_000_000 + n)
+    case "linkedin":
+      return `urn:li:organization:${2_000_000 + n}`
+    case "tiktok":
+      return `sim-open-id-bench-${n}`
+    case "gbp":
+      return `accounts/3000001/locations/${4_000_000 + n}`
+    case "mailchimp":
+      return `us1:${n.toString(16).padStart(10, "0")}`
+  }
 }
 
 /** A tenant row, as the API would have made it. */

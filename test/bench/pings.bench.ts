@@ -6,11 +6,12 @@
 // Prints human-readable lines, then one JSON line with the figures.
 import { Effect } from "effect"
 import { sql } from "kysely"
-import type { Platform } from "../../core/taxonomy/Taxonomy.ts"
+import { PLATFORMS } from "../../core/taxonomy/Taxonomy.ts"
 import { HealthChecks } from "../../jobs/HealthChecks.ts"
 import { startWorkers } from "../../jobs/Workers.ts"
 import {
   type BenchConnection,
+  benchAccountId,
   benchConnect,
   benchEnvironment,
   benchRuntime,
@@ -18,9 +19,10 @@ import {
   intFromEnv,
   loadAverage,
   log,
-  percentile,
   round,
   runBench,
+  show,
+  stats,
   waitUntil
 } from "./benchKit.ts"
 
@@ -33,26 +35,10 @@ const SETTINGS = (process.env["BENCH_PING_SETTINGS"] ?? "4x10,8x20").split(",").
   }
   return { concurrency, batch }
 })
-const PLATFORMS: ReadonlyArray<Platform> = ["meta", "linkedin", "tiktok", "gbp", "mailchimp"]
 const NO_BUDGET = PLATFORMS.map((p) => `${p}=1000000`).join(",")
 const PHASE_TIMEOUT_MS = 120_000
 const BUDGET_MS = 420_000
 const LOG_FILE = process.env["BENCH_LOG_FILE"] ?? "/dev/null"
-
-const accountFor = (platform: Platform, i: number): string => {
-  switch (platform) {
-    case "meta":
-      return String(1_200_000 + i)
-    case "linkedin":
-      return `urn:li:organization:${2_200_000 + i}`
-    case "tiktok":
-      return `sim-open-id-ping-${i}`
-    case "gbp":
-      return `accounts/3000002/locations/${4_200_000 + i}`
-    case "mailchimp":
-      return `us1:${(0x1_000_000 + i).toString(16).padStart(10, "0")}`
-  }
-}
 
 runBench(BUDGET_MS, async (run) => {
   const { loadAtStart, database, sim, db } = await benchEnvironment(run, "child")
@@ -67,7 +53,7 @@ runBench(BUDGET_MS, async (run) => {
   const connections: Array<BenchConnection> = []
   for (let i = 0; i < CONNECTIONS; i++) {
     const platform = PLATFORMS[i % PLATFORMS.length] ?? "meta"
-    connections.push(await benchConnect(setup, control, { tenantId: tenants[i % TENANTS] ?? "", platform, accountId: accountFor(platform, i) }))
+    connections.push(await benchConnect(setup, control, { tenantId: tenants[i % TENANTS] ?? "", platform, accountId: benchAccountId(platform, 200_000 + i) }))
   }
   let outages = 0
   let resets = 0
@@ -104,9 +90,8 @@ runBench(BUDGET_MS, async (run) => {
     )
     const { rows } = await sql<{ last: Date | null }>`select max(last_health_check_at) as last from connections`.execute(db)
     const durationMs = Math.max(1, (rows[0]?.last?.getTime() ?? Date.now()) - started)
-    const latencies = (await db.selectFrom("integration_health").select("latency_ms").where("source", "=", "ping").execute()).flatMap((r) =>
-      r.latency_ms === null ? [] : [r.latency_ms]
-    )
+    const checks = await db.selectFrom("integration_health").select("latency_ms").where("source", "=", "ping").execute()
+    const latency = stats(checks.flatMap((r) => (r.latency_ms === null ? [] : [r.latency_ms])))
     const statuses = await db.selectFrom("connections").select(["health_status", (eb) => eb.fn.countAll<string>().as("n")]).groupBy("health_status").execute()
     const paused = Number((await sql<{ n: string }>`select count(*) as n from connections where status <> 'active'`.execute(db)).rows[0]?.n)
     await rt.dispose()
@@ -116,7 +101,7 @@ runBench(BUDGET_MS, async (run) => {
         `${report.scheduled} pings scheduled in ${scheduledMs} ms, all checked in ${durationMs} ms = ${pingsPerSec} pings/s${completed ? "" : " (TIMED OUT)"}`
     )
     log(
-      `   check latency p50 ${round(percentile(latencies, 50))} ms, p99 ${round(percentile(latencies, 99))} ms; ` +
+      `   check latency ${show(latency)}; ` +
         `health now ${statuses.map((s) => `${s.health_status} ×${s.n}`).join(", ")}; paused ${paused}`
     )
     runs.push({
@@ -126,8 +111,8 @@ runBench(BUDGET_MS, async (run) => {
       pingsPerSec,
       durationMs,
       sweepSchedulingMs: scheduledMs,
-      checkLatencyMsP50: round(percentile(latencies, 50)),
-      checkLatencyMsP99: round(percentile(latencies, 99)),
+      checkLatencyMsP50: latency.p50,
+      checkLatencyMsP99: latency.p99,
       completed: completed && paused === 0 ? 1 : 0
     })
   }

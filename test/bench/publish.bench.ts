@@ -3,16 +3,32 @@
 // raw pg-boss no-op jobs/s, 401-to-pause latency, and one tenant's throughput beside a 429 storm.
 // Prints human-readable lines, then one JSON line with the figures (always the last line).
 import { randomUUID } from "node:crypto"
-import { setTimeout as sleep } from "node:timers/promises"
 import { Effect } from "effect"
 import { sql } from "kysely"
 import type { JobResult } from "pg-boss"
-import type { Platform } from "../../core/taxonomy/Taxonomy.ts"
+import { PLATFORMS, type Platform } from "../../core/taxonomy/Taxonomy.ts"
 import { JobQueue } from "../../jobs/JobQueue.ts"
 import { PostScheduler } from "../../jobs/PostScheduler.ts"
 import { DEFAULT_WORKER_OPTIONS, runWorker } from "../../jobs/runWorker.ts"
 import { startWorkers } from "../../jobs/Workers.ts"
-import { benchConnect, benchEnvironment, benchRuntime, benchTenant, intFromEnv, loadAverage, log, percentile, round, runBench, waitUntil } from "./benchKit.ts"
+import {
+  type BenchConnection,
+  benchAccountId,
+  benchConnect,
+  benchEnvironment,
+  benchRuntime,
+  benchTenant,
+  inLanes,
+  intFromEnv,
+  loadAverage,
+  log,
+  round,
+  runBench,
+  show,
+  stats,
+  waitUntil,
+  watchFirstSeen
+} from "./benchKit.ts"
 import type { SimulatorMode } from "./benchSimulator.ts"
 
 const POSTS = intFromEnv("BENCH_POSTS", 2_000)
@@ -36,18 +52,11 @@ const LOG_FILE = process.env["BENCH_LOG_FILE"] ?? "/dev/null"
 
 // Single-call platforms plus Mailchimp's four-call campaign; TikTok is left out because its publish
 // is mostly its status-poll interval (PartnerEndpoints polling), which would measure a sleep.
-const PLATFORMS: ReadonlyArray<Platform> = ["meta", "linkedin", "gbp", "mailchimp"]
+const PUBLISH_PLATFORMS: ReadonlyArray<Platform> = ["meta", "linkedin", "gbp", "mailchimp"]
 // Pausing needs an expired token that cannot be refreshed: LinkedIn and GBP answer 401, Meta 400 (code 190).
 const PAUSE_PLATFORMS: ReadonlyArray<Platform> = ["meta", "linkedin", "gbp"]
 // The per-tenant token buckets are set out of the way: this measures the pipeline, not the limits.
-const HIGH_RATE_LIMITS = ["meta", "linkedin", "tiktok", "gbp", "mailchimp"].map((p) => `${p}=1000000/1000000`).join(",")
-
-interface Target {
-  readonly tenantId: string
-  readonly connectionId: string
-  readonly platform: Platform
-  readonly token: string
-}
+const HIGH_RATE_LIMITS = PLATFORMS.map((p) => `${p}=1000000/1000000`).join(",")
 
 interface Progress {
   readonly published: number
@@ -81,58 +90,38 @@ runBench(BUDGET_MS, async (run): Promise<Record<string, unknown>> => {
 
   // --- fixtures -------------------------------------------------------------------------------
   let accountSeq = 0
-  const accountFor = (platform: Platform): string => {
+  const connect = (tenantId: string, platform: Platform): Promise<BenchConnection> => {
     accountSeq += 1
-    switch (platform) {
-      case "meta":
-        return String(1_100_000 + accountSeq)
-      case "linkedin":
-        return `urn:li:organization:${2_100_000 + accountSeq}`
-      case "gbp":
-        return `accounts/3000001/locations/${4_100_000 + accountSeq}`
-      case "mailchimp":
-        return `us1:${accountSeq.toString(16).padStart(10, "0")}`
-      case "tiktok":
-        return `sim-open-id-bench-${accountSeq}`
-    }
+    return benchConnect(rt, control, { tenantId, platform, accountId: benchAccountId(platform, 100_000 + accountSeq) })
   }
-  const newTenant = (label: string) => benchTenant(db, label)
-  const connect = (tenantId: string, platform: Platform): Promise<Target> => benchConnect(rt, control, { tenantId, platform, accountId: accountFor(platform) })
   /** One connection per platform for each of `tenants` new tenants. */
   const connectTenants = async (label: string, tenants: number, platforms: ReadonlyArray<Platform>) => {
-    const targets: Array<Target> = []
+    const targets: Array<BenchConnection> = []
     for (let t = 0; t < tenants; t++) {
-      const tenantId = await newTenant(label)
+      const tenantId = await benchTenant(db, label)
       for (const platform of platforms) targets.push(await connect(tenantId, platform))
     }
     return targets
   }
   /** `count` posts spread round-robin over the targets. */
-  const roundRobin = (targets: ReadonlyArray<Target>, count: number): ReadonlyArray<Target> =>
-    Array.from({ length: count }, (_, i) => targets[i % targets.length]).filter((t): t is Target => t !== undefined)
+  const roundRobin = (targets: ReadonlyArray<BenchConnection>, count: number): ReadonlyArray<BenchConnection> =>
+    Array.from({ length: count }, (_, i) => targets[i % targets.length]).filter((t): t is BenchConnection => t !== undefined)
 
-  const scheduleAll = async (plan: ReadonlyArray<Target>, scheduledAt: Date, label: string): Promise<ReadonlyArray<string>> => {
+  const scheduleAll = async (plan: ReadonlyArray<BenchConnection>, scheduledAt: Date, label: string): Promise<ReadonlyArray<string>> => {
     const keys: Array<string> = new Array(plan.length)
-    let next = 0
-    const lane = async (): Promise<void> => {
-      for (;;) {
-        const i = next++
-        const target = plan[i]
-        if (target === undefined) return
-        const post = await rt.runPromise(
-          PostScheduler.use((s) =>
-            s.schedule({
-              tenantId: target.tenantId,
-              connectionId: target.connectionId,
-              content: { text: `bench ${label} ${i} ${randomUUID()}`, format: "text", mediaUrls: [] },
-              scheduledAt
-            })
-          )
+    await inLanes(plan, 8, async (target, i) => {
+      const post = await rt.runPromise(
+        PostScheduler.use((s) =>
+          s.schedule({
+            tenantId: target.tenantId,
+            connectionId: target.connectionId,
+            content: { text: `bench ${label} ${i} ${randomUUID()}`, format: "text", mediaUrls: [] },
+            scheduledAt
+          })
         )
-        keys[i] = post.dedupeKey
-      }
-    }
-    await Promise.all(Array.from({ length: 8 }, lane))
+      )
+      keys[i] = post.dedupeKey
+    })
     return keys
   }
 
@@ -156,7 +145,7 @@ runBench(BUDGET_MS, async (run): Promise<Record<string, unknown>> => {
    */
   const publishAtBarrier = async (
     label: string,
-    plan: ReadonlyArray<Target>,
+    plan: ReadonlyArray<BenchConnection>,
     measured: ReadonlyArray<string>,
     expected: number
   ): Promise<BarrierRun> => {
@@ -236,28 +225,26 @@ runBench(BUDGET_MS, async (run): Promise<Record<string, unknown>> => {
   }
 
   /** Paused connections with the 401's arrival at the partner and the pause as written and as seen. */
-  const pauseRun = async (targets: ReadonlyArray<Target>) => {
+  const pauseRun = async (targets: ReadonlyArray<BenchConnection>) => {
     for (const t of targets) await control.expireToken(t.token)
     const ids = targets.map((t) => t.connectionId)
-    const seenAt = new Map<string, number>()
     // The observer polls on its own connection every few ms: an upper bound on when the commit became visible.
-    const watch = (async () => {
-      const deadline = Date.now() + PHASE_TIMEOUT_MS
-      while (seenAt.size < ids.length && Date.now() < deadline) {
+    const watch = watchFirstSeen(
+      ids,
+      async () => {
         const { rows } = await sql<{ id: string }>`
           select id from connections where id = any(${ids}::uuid[]) and status <> 'active'`.execute(db)
-        const now = Date.now()
-        for (const row of rows) if (!seenAt.has(row.id)) seenAt.set(row.id, now)
-        await sleep(5)
-      }
-    })()
+        return rows.map((r) => r.id)
+      },
+      { clock: () => Date.now(), timeoutMs: PHASE_TIMEOUT_MS }
+    )
     const run = await publishAtBarrier(
       "pause",
       targets,
       [...new Set(targets.map((t) => t.tenantId))],
       targets.length
     )
-    await watch
+    const seenAt = await watch
     const rows = await db
       .selectFrom("connections")
       .select(["id", "status", "pause_reason", "paused_at"])
@@ -287,11 +274,11 @@ runBench(BUDGET_MS, async (run): Promise<Record<string, unknown>> => {
   // --- warm-up --------------------------------------------------------------------------------
   await boss.createQueue(RAW_QUEUE, { retryLimit: 0 })
   // Scheduling alone, with the workers idle: posts an hour ahead, which no phase waits for.
-  const probe = await connectTenants("schedule probe", 1, PLATFORMS)
+  const probe = await connectTenants("schedule probe", 1, PUBLISH_PLATFORMS)
   const probeStart = Date.now()
   await scheduleAll(roundRobin(probe, SCHEDULE_PROBE_POSTS), new Date(Date.now() + 3_600_000), "probe")
   schedulePerSec = SCHEDULE_PROBE_POSTS / ((Date.now() - probeStart) / 1000)
-  const warmTargets = await connectTenants("warm-up", 2, PLATFORMS)
+  const warmTargets = await connectTenants("warm-up", 2, PUBLISH_PLATFORMS)
   await publishAtBarrier("warm-up", roundRobin(warmTargets, WARMUP_POSTS), [...new Set(warmTargets.map((t) => t.tenantId))], WARMUP_POSTS)
   const warmRaw = await noopJobs(WARMUP_RAW_JOBS, "raw")
   await noopJobs(WARMUP_RAW_JOBS, "runWorker")
@@ -302,9 +289,9 @@ runBench(BUDGET_MS, async (run): Promise<Record<string, unknown>> => {
   )
 
   // --- 1. pipeline throughput -----------------------------------------------------------------
-  const pipelineTargets = await connectTenants("pipeline", PIPELINE_TENANTS, PLATFORMS)
+  const pipelineTargets = await connectTenants("pipeline", PIPELINE_TENANTS, PUBLISH_PLATFORMS)
   const pipelineTenants = [...new Set(pipelineTargets.map((t) => t.tenantId))]
-  log(`1. pipeline: ${POSTS} posts over ${PIPELINE_TENANTS} tenants × ${PLATFORMS.join("/")} (${pipelineTargets.length} connections), all due at one instant`)
+  log(`1. pipeline: ${POSTS} posts over ${PIPELINE_TENANTS} tenants × ${PUBLISH_PLATFORMS.join("/")} (${pipelineTargets.length} connections), all due at one instant`)
   const pipeline = await publishAtBarrier("pipeline", roundRobin(pipelineTargets, POSTS), pipelineTenants, POSTS)
   const counts = await control.postCounts()
   const acceptedOnce = pipeline.dedupeKeys.filter((k) => counts[k] === 1).length
@@ -328,25 +315,22 @@ runBench(BUDGET_MS, async (run): Promise<Record<string, unknown>> => {
   const pause = await pauseRun(pauseSet)
   const fmt = (m: Map<string, number>) => [...m].map(([k, v]) => `${k} ×${v}`).join(", ")
   log(`   failing partner calls: ${fmt(pause.failingStatuses)}; connections now: ${fmt(pause.reasons)}`)
-  log(
-    `   auth error at the partner → pause written (paused_at): p50 ${round(percentile(pause.written, 50))} ms, p99 ${round(percentile(pause.written, 99))} ms, ` +
-      `max ${round(Math.max(...pause.written))} ms over ${pause.written.length}`
-  )
-  log(
-    `   auth error at the partner → pause seen committed (5 ms poll): p50 ${round(percentile(pause.observed, 50))} ms, p99 ${round(percentile(pause.observed, 99))} ms over ${pause.observed.length}`
-  )
+  const pauseWritten = stats(pause.written)
+  const pauseSeen = stats(pause.observed)
+  log(`   auth error at the partner → pause written (paused_at): ${show(pauseWritten)}`)
+  log(`   auth error at the partner → pause seen committed (5 ms poll): ${show(pauseSeen)}`)
 
   // --- 4. isolation under a 429 storm ---------------------------------------------------------
   // Fresh tenants of the same shape for each run, so each run counts only its own posts. Beside a
   // healthy neighbour of equal load is the control: it shows what sharing the workers costs by
   // itself, so what the storm adds on top can be read off.
-  const healthyAlone = await connectTenants("healthy alone", 1, PLATFORMS)
-  const healthyControl = await connectTenants("healthy control", 1, PLATFORMS)
-  const neighbour = await connectTenants("healthy neighbour", 1, PLATFORMS)
-  const healthy = await connectTenants("healthy beside storm", 1, PLATFORMS)
-  const storm = await connectTenants("storm", 1, PLATFORMS)
-  const tenantOf = (targets: ReadonlyArray<Target>): string => targets[0]?.tenantId ?? ""
-  const interleave = (a: ReadonlyArray<Target>, b: ReadonlyArray<Target>): ReadonlyArray<Target> => {
+  const healthyAlone = await connectTenants("healthy alone", 1, PUBLISH_PLATFORMS)
+  const healthyControl = await connectTenants("healthy control", 1, PUBLISH_PLATFORMS)
+  const neighbour = await connectTenants("healthy neighbour", 1, PUBLISH_PLATFORMS)
+  const healthy = await connectTenants("healthy beside storm", 1, PUBLISH_PLATFORMS)
+  const storm = await connectTenants("storm", 1, PUBLISH_PLATFORMS)
+  const tenantOf = (targets: ReadonlyArray<BenchConnection>): string => targets[0]?.tenantId ?? ""
+  const interleave = (a: ReadonlyArray<BenchConnection>, b: ReadonlyArray<BenchConnection>): ReadonlyArray<BenchConnection> => {
     const second = roundRobin(b, ISOLATION_POSTS)
     return roundRobin(a, ISOLATION_POSTS).flatMap((t, i) => {
       const other = second[i]
@@ -354,7 +338,7 @@ runBench(BUDGET_MS, async (run): Promise<Record<string, unknown>> => {
     })
   }
   const timedOut = (run: BarrierRun): string => (run.completed ? "" : " (TIMED OUT)")
-  log(`4. isolation: a healthy tenant alone, ${ISOLATION_POSTS} posts over ${PLATFORMS.join("/")}`)
+  log(`4. isolation: a healthy tenant alone, ${ISOLATION_POSTS} posts over ${PUBLISH_PLATFORMS.join("/")}`)
   const alone = await publishAtBarrier("healthy alone", roundRobin(healthyAlone, ISOLATION_POSTS), [tenantOf(healthyAlone)], ISOLATION_POSTS)
   log(`   alone: ${alone.published}/${ISOLATION_POSTS} in ${alone.durationMs} ms = ${alone.postsPerSec} posts/s${timedOut(alone)}`)
   log(`   control: another such tenant, its posts interleaved with ${ISOLATION_POSTS} posts of a healthy neighbour`)
@@ -386,10 +370,10 @@ runBench(BUDGET_MS, async (run): Promise<Record<string, unknown>> => {
     pipelinePostsPerSec: pipeline.postsPerSec,
     rawPgBossJobsPerSec: raw.jobsPerSec,
     pipelineToRawRatio: round(ratio, 3),
-    pauseLatencyMsP50: round(percentile(pause.written, 50)),
-    pauseLatencyMsP99: round(percentile(pause.written, 99)),
-    pauseSeenMsP50: round(percentile(pause.observed, 50)),
-    pauseSeenMsP99: round(percentile(pause.observed, 99)),
+    pauseLatencyMsP50: pauseWritten.p50,
+    pauseLatencyMsP99: pauseWritten.p99,
+    pauseSeenMsP50: pauseSeen.p50,
+    pauseSeenMsP99: pauseSeen.p99,
     healthyTenantPostsPerSecAlone: alone.postsPerSec,
     healthyTenantPostsPerSecBesideStorm: beside.postsPerSec,
     isolationRatio: round(isolation, 3),

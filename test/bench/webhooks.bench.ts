@@ -11,7 +11,22 @@ import { databaseReadiness } from "../../api/readiness.ts"
 import type { WebhookDeliveryRequest } from "../../chaos/simulator/webhooks/WebhookRequest.ts"
 import { PostScheduler } from "../../jobs/PostScheduler.ts"
 import { startWorkers } from "../../jobs/Workers.ts"
-import { benchConnect, benchEnvironment, benchRuntime, benchTenant, intFromEnv, loadAverage, log, percentile, round, runBench, waitUntil } from "./benchKit.ts"
+import {
+  benchConnect,
+  benchEnvironment,
+  benchRuntime,
+  benchTenant,
+  inLanes,
+  intFromEnv,
+  loadAverage,
+  log,
+  round,
+  runBench,
+  show,
+  stats,
+  waitUntil,
+  watchFirstSeen
+} from "./benchKit.ts"
 
 const WEBHOOKS = intFromEnv("BENCH_WEBHOOKS", 4_000)
 const CONCURRENCY = intFromEnv("BENCH_WEBHOOK_CONCURRENCY", 32)
@@ -22,14 +37,6 @@ const PHASE_TIMEOUT_MS = 90_000
 const BUDGET_MS = 290_000
 const LOG_FILE = process.env["BENCH_LOG_FILE"] ?? "/dev/null"
 const MAILCHIMP_SECRET = "sim-mailchimp-webhook-secret"
-
-const stats = (values: ReadonlyArray<number>) => ({
-  p50: round(percentile(values, 50)),
-  p99: round(percentile(values, 99)),
-  max: round(Math.max(...values)),
-  n: values.length
-})
-const show = (s: ReturnType<typeof stats>) => `p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms over ${s.n}`
 
 runBench(BUDGET_MS, async (run) => {
   const { loadAtStart, database, sim, db } = await benchEnvironment(run, "child")
@@ -91,18 +98,12 @@ runBench(BUDGET_MS, async (run) => {
   const deliverAll = async (requests: ReadonlyArray<WebhookDeliveryRequest>, concurrency: number) => {
     const acks: Array<number> = []
     const refused: Array<string> = []
-    let next = 0
     const started = performance.now()
-    const lane = async (): Promise<void> => {
-      for (;;) {
-        const request = requests[next++]
-        if (request === undefined) return
-        const answer = await control.deliverWebhook(request)
-        if (answer.status === 200) acks.push(answer.elapsedMs)
-        else refused.push(`${request.platform} ${answer.status} ${answer.body.slice(0, 80)}`)
-      }
-    }
-    await Promise.all(Array.from({ length: concurrency }, lane))
+    await inLanes(requests, concurrency, async (request) => {
+      const answer = await control.deliverWebhook(request)
+      if (answer.status === 200) acks.push(answer.elapsedMs)
+      else refused.push(`${request.platform} ${answer.status} ${answer.body.slice(0, 80)}`)
+    })
     return { acks, refused, wallMs: performance.now() - started }
   }
 
@@ -164,20 +165,18 @@ runBench(BUDGET_MS, async (run) => {
     const phaseStart = new Date()
     const sentAt = new Map<string, number>()
     const sentWall = new Map<string, number>()
-    const seenAt = new Map<string, number>()
     const ids = set.map((t) => t.connectionId)
-    const watch = (async () => {
-      const deadline = Date.now() + PHASE_TIMEOUT_MS
-      while (seenAt.size < ids.length && Date.now() < deadline) {
+    const watch = watchFirstSeen(
+      ids,
+      async () => {
         const { rows } = await sql<{ id: string }>`
           select c.id from connections c
            where c.id = any(${ids}::uuid[]) and c.status = 'revoked'
              and not exists (select 1 from posts p where p.connection_id = c.id and p.status <> 'held')`.execute(db)
-        const now = performance.now()
-        for (const row of rows) if (!seenAt.has(row.id)) seenAt.set(row.id, now)
-        await sleep(5)
-      }
-    })()
+        return rows.map((r) => r.id)
+      },
+      { clock: () => performance.now(), timeoutMs: PHASE_TIMEOUT_MS }
+    )
     for (const t of set) {
       sentAt.set(t.connectionId, performance.now())
       sentWall.set(t.connectionId, Date.now())
@@ -185,7 +184,7 @@ runBench(BUDGET_MS, async (run) => {
       if (answer.status !== 200) log(`   deauthorize for ${t.userId}: ${answer.status} ${answer.body.slice(0, 80)}`)
       await sleep(gapMs)
     }
-    await watch
+    const seenAt = await watch
     const observed = ids.flatMap((id) => {
       const sent = sentAt.get(id)
       const seen = seenAt.get(id)
@@ -212,32 +211,34 @@ runBench(BUDGET_MS, async (run) => {
   const third = Math.floor(targets.length / 3)
   const sets = [targets.slice(0, third), targets.slice(third, 2 * third), targets.slice(2 * third)]
   log(`2. event → pause: ${targets.length} Meta connections with ${POSTS_PER_CONNECTION} scheduled posts each, a signed deauthorize callback for each user`)
-  const idle = await pauseRun(sets[0] ?? [], 20)
-  const idleSeen = stats(idle.observed)
-  log(`   one at a time, nothing else arriving: revoked with posts held ${idle.revoked}/${sets[0]?.length}; callback sent → pause seen (5 ms poll): ${show(idleSeen)}`)
-  log(`   callback sent → pause written (paused_at): ${show(stats(idle.written))}`)
-  /** The pause run again, while a flood of `mix` events arrives at `CONCURRENCY` in flight. */
-  const duringFlood = async (set: ReadonlyArray<(typeof targets)[number]>, mix: "mixed" | "record", label: string) => {
-    const flood = deliverAll(Array.from({ length: Math.round(WEBHOOKS / 2) }, () => event(mix)), CONCURRENCY)
+  /** The pause run over `set`, with nothing else arriving or while a flood of `mix` events arrives at `CONCURRENCY` in flight. */
+  const pausePhase = async (set: ReadonlyArray<(typeof targets)[number]>, flood?: { readonly mix: "mixed" | "record"; readonly label: string }) => {
+    const background = flood === undefined ? undefined : deliverAll(Array.from({ length: Math.round(WEBHOOKS / 2) }, () => event(flood.mix)), CONCURRENCY)
     const run = await pauseRun(set, 20)
-    const background = await flood
     const seen = stats(run.observed)
-    log(
-      `   during a flood of ${background.acks.length} ${label} at ${CONCURRENCY} in flight (${Math.round(background.acks.length / (background.wallMs / 1000))}/s): ` +
-        `revoked with posts held ${run.revoked}/${set.length}; callback sent → pause seen: ${show(seen)}`
-    )
+    const held = `revoked with posts held ${run.revoked}/${set.length}`
+    if (flood === undefined || background === undefined) {
+      log(`   one at a time, nothing else arriving: ${held}; callback sent → pause seen (5 ms poll): ${show(seen)}`)
+    } else {
+      const { acks, wallMs } = await background
+      log(
+        `   during a flood of ${acks.length} ${flood.label} at ${CONCURRENCY} in flight (${Math.round(acks.length / (wallMs / 1000))}/s): ` +
+          `${held}; callback sent → pause seen: ${show(seen)}`
+      )
+    }
     log(`   callback sent → pause written (paused_at): ${show(stats(run.written))}`)
     await waitUntil(async () => (await eventCounts()).pending === 0, PHASE_TIMEOUT_MS, 50)
-    return { run, seen, set }
+    return { seen, allHeld: run.revoked === set.length }
   }
-  const recordFlood = await duringFlood(sets[1] ?? [], "record", "events we only record")
-  const mixedFlood = await duringFlood(sets[2] ?? [], "mixed", "mixed events, 3 in 5 of which would act")
+  const idle = await pausePhase(sets[0] ?? [])
+  const recordFlood = await pausePhase(sets[1] ?? [], { mix: "record", label: "events we only record" })
+  const mixedFlood = await pausePhase(sets[2] ?? [], { mix: "mixed", label: "mixed events, 3 in 5 of which would act" })
   const partnerCalls = (await control.calls({ platform: "meta", method: "POST" })).length
   log(`   posts published to the revoked pages: ${partnerCalls}`)
 
   const loadAtEnd = loadAverage()
   log(`machine: load average (1 min) ${loadAtEnd.toFixed(2)} at the end of the measurements`)
-  const allRevoked = [idle, recordFlood.run, mixedFlood.run].every((r, i) => r.revoked === (sets[i]?.length ?? -1))
+  const allRevoked = [idle, recordFlood, mixedFlood].every((phase) => phase.allHeld)
   const completed = load.refused.length === 0 && drained && allRevoked && partnerCalls === 0
   return {
     bench: "webhooks",
@@ -248,8 +249,8 @@ runBench(BUDGET_MS, async (run) => {
     ackLatencyMsMax: ack.max,
     acksPerSec,
     processedPerSec,
-    eventToPauseMsP50: idleSeen.p50,
-    eventToPauseMsP99: idleSeen.p99,
+    eventToPauseMsP50: idle.seen.p50,
+    eventToPauseMsP99: idle.seen.p99,
     eventToPauseDuringRecordFloodMsP50: recordFlood.seen.p50,
     eventToPauseDuringRecordFloodMsP99: recordFlood.seen.p99,
     eventToPauseDuringMixedFloodMsP50: mixedFlood.seen.p50,
