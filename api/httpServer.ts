@@ -12,6 +12,7 @@ import { PLATFORMS } from "../core/taxonomy/Taxonomy.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import type { AppServices } from "./AppServices.ts"
 import { appRouter } from "./appRouter.ts"
+import { ApiSecrets } from "./auth/ApiSecrets.ts"
 import { makeOAuthRoutes, OAUTH_ROUTE } from "./oauth/OAuthRoutes.ts"
 import { WebhookConfig } from "./webhooks/WebhookConfig.ts"
 import { makeWebhookRoutes, WEBHOOK_ROUTE } from "./webhooks/WebhookRoutes.ts"
@@ -85,32 +86,36 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Runni
   let browsable = ""
   const publicUrl = (): string => (options.publicUrl ?? browsable).replace(/\/+$/, "")
 
-  const trpc = createHTTPHandler({
-    router: appRouter,
-    basePath: "/trpc/",
-    maxBodySize: options.maxBodyBytes ?? 1_000_000,
-    createContext: ({ req }) => ({
-      requestId: requestIds.get(req) ?? randomUUID(),
-      runtime: options.runtime,
-      authorization: typeof req.headers.authorization === "string" ? req.headers.authorization : undefined,
-      publicUrl: publicUrl()
-    }),
-    onError: ({ error, path, req }) => {
-      if (error.code === "INTERNAL_SERVER_ERROR") {
-        options.logger.error({ requestId: requestIds.get(req), procedure: path, err: error.cause ?? error }, "procedure failed")
+  const trpcHandler = (jwtKey: Uint8Array) =>
+    createHTTPHandler({
+      router: appRouter,
+      basePath: "/trpc/",
+      maxBodySize: options.maxBodyBytes ?? 1_000_000,
+      createContext: ({ req }) => ({
+        requestId: requestIds.get(req) ?? randomUUID(),
+        runtime: options.runtime,
+        authorization: typeof req.headers.authorization === "string" ? req.headers.authorization : undefined,
+        jwtKey,
+        publicUrl: publicUrl()
+      }),
+      onError: ({ error, path, req }) => {
+        if (error.code === "INTERNAL_SERVER_ERROR") {
+          options.logger.error({ requestId: requestIds.get(req), procedure: path, err: error.cause ?? error }, "procedure failed")
+        }
       }
-    }
-  })
+    })
 
+  // What the API needs from the configuration is read once, here: a setting out of range stops the start.
   const serveApi = options.serveApi !== false
   const oauth = makeOAuthRoutes({ runtime: options.runtime, publicUrl, returnUrl: options.oauthReturnUrl })
   const webhooks = serveApi
     ? makeWebhookRoutes({ runtime: options.runtime, publicUrl, settings: await options.runtime.runPromise(WebhookConfig) })
     : undefined
+  const trpc = serveApi ? trpcHandler((await options.runtime.runPromise(ApiSecrets)).jwtKey) : undefined
 
   const handle = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const path = url.pathname
-    if (serveApi && path.startsWith("/trpc/")) return trpc(req, res)
+    if (trpc !== undefined && path.startsWith("/trpc/")) return trpc(req, res)
     const oauthRoute = serveApi ? OAUTH_ROUTE.exec(path) : null
     if (oauthRoute !== null) return oauth(req, res, oauthRoute, url)
     const webhookRoute = WEBHOOK_ROUTE.exec(path)

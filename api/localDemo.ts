@@ -15,11 +15,11 @@ import { issueJwt } from "./auth/Jwt.ts"
 import type { AppServices } from "./AppServices.ts"
 import type { Prepared } from "./runProcess.ts"
 
-export const DEMO_TENANT_ID = "00000000-0000-4000-8000-00000000de40"
+const DEMO_TENANT_ID = "00000000-0000-4000-8000-00000000de40"
 const DEMO_BRAND = "demo-brand"
 const DEV_TOKEN_TTL_SECONDS = 7 * 24 * 3_600
 
-export const DemoConfig = Config.all({
+const DemoConfig = Config.all({
   demo: Config.option(Config.Boolean("DEMO_MODE")),
   databaseUrl: Config.option(Config.String("DATABASE_URL")),
   simulatorUrl: Config.option(Config.String("PARTNER_SIMULATOR_URL")),
@@ -28,22 +28,31 @@ export const DemoConfig = Config.all({
 })
 
 /** The demo runs when DEMO_MODE says so, else whenever DATABASE_URL is unset (the embedded local run). */
-export const demoWanted = (config: {
+const demoWanted = (config: {
   readonly demo: Option.Option<boolean>
   readonly databaseUrl: Option.Option<string>
 }): boolean =>
   Option.getOrElse(config.demo, () => Option.isNone(config.databaseUrl))
 
-let simulator: RunningSimulator | undefined
+/** A demo run, as prepared: the in-process simulator, or the one PARTNER_SIMULATOR_URL names. */
+interface DemoPrepared extends Prepared {
+  readonly simulator: RunningSimulator | undefined
+  readonly simulatorUrl: string
+}
 
-/** Before the runtime: an in-process simulator the connectors are pointed at, unless one is configured. */
-export const prepareDemo = async (logger: Logger): Promise<Prepared | undefined> => {
+/**
+ * Before the runtime: an in-process simulator the connectors are pointed at, unless one is configured.
+ * Undefined when there is no demo.
+ */
+export const prepareDemo = async (logger: Logger): Promise<DemoPrepared | undefined> => {
   const config = await Effect.runPromise(DemoConfig)
-  if (!demoWanted(config) || Option.isSome(config.simulatorUrl)) return undefined
-  simulator = await startPartnerSimulator({ port: config.simulatorPort, host: config.host })
+  if (!demoWanted(config)) return undefined
+  if (Option.isSome(config.simulatorUrl)) {
+    return { settings: {}, stop: () => Promise.resolve(), simulator: undefined, simulatorUrl: config.simulatorUrl.value }
+  }
+  const simulator = await startPartnerSimulator({ port: config.simulatorPort, host: config.host })
   logger.info({ url: simulator.url, control: `${simulator.url}/_control` }, "demo: partner simulator listening")
-  const running = simulator
-  return { settings: { PARTNER_SIMULATOR_URL: running.url }, stop: () => running.close() }
+  return { settings: { PARTNER_SIMULATOR_URL: simulator.url }, stop: () => simulator.close(), simulator, simulatorUrl: simulator.url }
 }
 
 const ACCOUNT_BY_PLATFORM = new Map<Platform, (typeof DEFAULT_ACCOUNTS)[number]>()
@@ -56,12 +65,11 @@ for (const account of DEFAULT_ACCOUNTS) if (!ACCOUNT_BY_PLATFORM.has(account.pla
 export const seedDemo = async (
   runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>,
   logger: Logger,
-  apiUrl: string
+  apiUrl: string,
+  demo: DemoPrepared | undefined
 ): Promise<void> => {
-  const config = await Effect.runPromise(DemoConfig)
-  if (!demoWanted(config)) return
-  const running = simulator
-  const simulatorUrl = running?.url ?? Option.getOrUndefined(config.simulatorUrl)
+  if (demo === undefined) return
+  const { simulator: running, simulatorUrl } = demo
   if (running === undefined) {
     logger.warn({ simulatorUrl }, "demo: channels are seeded only with the in-process simulator; skipping the seed")
     return

@@ -16,7 +16,7 @@ const ServerConfig = Config.all({
   oauthReturnUrl: Config.option(Config.URL("OAUTH_RETURN_URL"))
 })
 
-runProcess("postd", async (runtime, logger) => {
+runProcess("postd", async (runtime, logger, demo) => {
   const config = await Effect.runPromise(ServerConfig)
   if (config.workers) await startWorkers(runtime)
   const server = await startHttpServer({
@@ -30,7 +30,7 @@ runProcess("postd", async (runtime, logger) => {
     oauthReturnUrl: Option.getOrUndefined(config.oauthReturnUrl)?.toString()
   })
   logger.info({ url: server.url, trpc: `${server.url}/trpc`, workers: config.workers }, "listening")
-  await seedDemo(runtime, logger, Option.getOrUndefined(config.publicUrl)?.toString().replace(/\/+$/, "") ?? server.url)
+  await seedDemo(runtime, logger, Option.getOrUndefined(config.publicUrl)?.toString().replace(/\/+$/, "") ?? server.url, demo)
   // Workers stop with the runtime (pg-boss's graceful stop), after the server has drained.
   return { stop: (graceMs) => server.close(graceMs).then((r) => ({ ...r })) }
 }, prepareDemo)

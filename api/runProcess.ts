@@ -34,10 +34,11 @@ export interface Prepared {
 const environment = (): Record<string, string> =>
   Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined))
 
-export const runProcess = (
+/** `prepare`'s answer is handed to `start` as well (undefined when nothing was prepared). */
+export const runProcess = <P extends Prepared = Prepared>(
   name: string,
-  start: (runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>, logger: Logger) => Promise<Started>,
-  prepare?: (logger: Logger) => Promise<Prepared | undefined>
+  start: (runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>, logger: Logger, prepared: P | undefined) => Promise<Started>,
+  prepare?: (logger: Logger) => Promise<P | undefined>
 ): void => {
   if (NODE_MAJOR < 24) {
     process.stderr.write(`postd needs Node 24 or newer, this is ${process.version}; run it through npm.\n`)
@@ -78,7 +79,7 @@ export const runProcess = (
     // Building the runtime starts embedded PostgreSQL when needed, migrates and starts pg-boss.
     await runtime.runPromise(Effect.void)
     if (stopping) return
-    starting = start(runtime, logger)
+    starting = start(runtime, logger, prepared)
     await starting
   }
   main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 // The single initTRPC of the service: context (request id, the process's runtime, the caller's
-// Authorization header, the public URL), the error formatter (taxonomy code, user message, every
+// Authorization header, the JWT key read once at start, the public URL), the error formatter (taxonomy code, user message, every
 // invalid input field), the procedure builders by role, and `run` for procedures.
 //
 // Every procedure is authenticated (a Bearer HS256 JWT) before its input is even decoded, so an
@@ -7,8 +7,7 @@
 // `admin` may also pause, resume and act on its tenant's DLQ, `ops` reads (and acts on the DLQ)
 // across tenants.
 import { initTRPC, StandardSchemaV1Error, TRPCError } from "@trpc/server"
-import { Clock, Effect, type ManagedRuntime, Result, Schema } from "effect"
-import { ApiSecrets } from "./auth/ApiSecrets.ts"
+import { Effect, type ManagedRuntime, Result, Schema } from "effect"
 import { bearerToken, type JwtRefusal, type Principal, type Role, verifyJwt } from "./auth/Jwt.ts"
 import type { AppServices } from "./AppServices.ts"
 import { exitToPromise, TaxonomyCause } from "./errors.ts"
@@ -17,6 +16,8 @@ export interface TrpcContext {
   readonly requestId: string
   readonly runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>
   readonly authorization: string | undefined
+  /** The HS256 key bearer tokens are verified with (ApiSecrets, read once when the server starts). */
+  readonly jwtKey: Uint8Array
   /** Where the API is reachable from the browser (links to the OAuth routes). */
   readonly publicUrl: string
 }
@@ -60,19 +61,14 @@ const REFUSALS: { readonly [R in JwtRefusal]: string } = {
   not_yet_valid: "the bearer token is not valid yet"
 }
 
-const authenticate = (ctx: TrpcContext): Promise<Result.Result<Principal, JwtRefusal>> => {
+const authenticate = (ctx: TrpcContext): Result.Result<Principal, JwtRefusal> => {
   const token = bearerToken(ctx.authorization)
-  if (token === undefined) return Promise.resolve(Result.fail("missing"))
-  return ctx.runtime.runPromise(
-    Effect.gen(function* () {
-      const { jwtKey } = yield* ApiSecrets
-      return verifyJwt(jwtKey, token, (yield* Clock.currentTimeMillis) / 1_000)
-    })
-  )
+  if (token === undefined) return Result.fail("missing")
+  return verifyJwt(ctx.jwtKey, token, Date.now() / 1_000)
 }
 
-const authed = t.middleware(async ({ ctx, next }) => {
-  const result = await authenticate(ctx)
+const authed = t.middleware(({ ctx, next }) => {
+  const result = authenticate(ctx)
   if (Result.isFailure(result)) throw new TRPCError({ code: "UNAUTHORIZED", message: REFUSALS[result.failure] })
   return next({ ctx: { ...ctx, principal: result.success } })
 })

@@ -84,13 +84,14 @@ export class BackfillRepo extends Context.Service<
     ) => Effect.Effect<BackfillOffer | undefined, DatabaseError>
     readonly setJob: (trx: Executor, id: string, jobId: string) => Effect.Effect<void, DatabaseError>
     /**
-     * Adds what one run of the backfill did; `completed` ends it. A run after a crash adds the rest,
-     * so the counts are the backfill's totals.
+     * Ends an accepted backfill: sets the counts to what its run released and skipped, and marks it
+     * completed (an offer no longer `accepted` is left as it is). The counts are that run's only: a
+     * run retried after a crash sees just the posts still held, so what the crashed run moved is
+     * not in them.
      */
     readonly recordRun: (
       id: string,
-      counts: { readonly released: number; readonly skipped: number },
-      completed: boolean
+      counts: { readonly released: number; readonly skipped: number }
     ) => Effect.Effect<void, DatabaseError>
   }
 >()("postd/db/BackfillRepo") {
@@ -157,17 +158,17 @@ export class BackfillRepo extends Context.Service<
 
       const recordRun = Effect.fn("BackfillRepo.recordRun")(function* (
         id: string,
-        counts: { readonly released: number; readonly skipped: number },
-        completed: boolean
+        counts: { readonly released: number; readonly skipped: number }
       ) {
         yield* database.use("BackfillRepo.recordRun", (db) =>
           db
             .updateTable("backfill_offers")
-            .set((eb) => ({
-              released_count: eb("released_count", "+", counts.released),
-              skipped_count: eb("skipped_count", "+", counts.skipped),
-              ...(completed ? { status: "completed" as const, completed_at: sql<Date>`now()` } : {})
-            }))
+            .set({
+              released_count: counts.released,
+              skipped_count: counts.skipped,
+              status: "completed",
+              completed_at: sql<Date>`now()`
+            })
             .where("id", "=", id)
             .where("status", "=", "accepted")
             .execute()

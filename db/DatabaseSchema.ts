@@ -1,5 +1,6 @@
 // Kysely types for every table, assembled into one `DatabaseSchema`. snake_case stays inside db/;
-// repositories map rows to core's domain types.
+// repositories map rows to core's domain types. The value lists the API decodes its inputs against
+// (statuses, DLQ reasons, OAuth purposes) are declared here once, their types derived from them.
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from "kysely"
 import type { PostFormat } from "../core/publish/Connector.ts"
 import type { ErrorAction, ErrorCode, Platform } from "../core/taxonomy/Taxonomy.ts"
@@ -7,7 +8,8 @@ import type { ErrorAction, ErrorCode, Platform } from "../core/taxonomy/Taxonomy
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>
 type Timestamp = ColumnType<Date, Date | string, Date | string>
 
-export type ConnectionStatus = "active" | "attention" | "paused" | "revoked" | "inactive"
+export const CONNECTION_STATUSES = ["active", "attention", "paused", "revoked", "inactive"] as const
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number]
 /** unknown: the last check could not reach the partner (network), so it says nothing either way. */
 export type HealthStatus = "healthy" | "warning" | "critical" | "unknown"
 
@@ -52,7 +54,8 @@ export interface ConnectionAuditTable {
   at: CreatedAt
 }
 
-export type PostStatus = "scheduled" | "publishing" | "held" | "published" | "failed" | "dead_lettered" | "skipped"
+export const POST_STATUSES = ["scheduled", "publishing", "held", "published", "failed", "dead_lettered", "skipped"] as const
+export type PostStatus = (typeof POST_STATUSES)[number]
 export type PublishOutcome =
   | "published"
   | "reconciled"
@@ -63,7 +66,8 @@ export type PublishOutcome =
   | "dead_lettered"
   | "refresh_failed"
 export type DlqJobAction = "publish" | "delete" | "refresh" | "health_check" | "webhook"
-export type DlqReasonCode = "MAX_RETRIES" | "UNRETRYABLE" | "WEBHOOK_FAILURE"
+export const DLQ_REASON_CODES = ["MAX_RETRIES", "UNRETRYABLE", "WEBHOOK_FAILURE"] as const
+export type DlqReasonCode = (typeof DLQ_REASON_CODES)[number]
 export type BreakerState = "closed" | "open" | "half_open"
 
 export interface PostsTable {
@@ -156,7 +160,8 @@ export interface CircuitBreakersTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 
-export type OAuthPurpose = "connect" | "reconnect"
+export const OAUTH_PURPOSES = ["connect", "reconnect"] as const
+export type OAuthPurpose = (typeof OAUTH_PURPOSES)[number]
 
 export interface OAuthStateUsesTable {
   state_id: string

@@ -28,7 +28,7 @@ export class BackfillConflict extends Schema.TaggedError<BackfillConflict>()("Ba
   message: Schema.String
 }) {}
 
-export const BackfillConfig = Config.all({
+const BackfillConfig = Config.all({
   maxLatenessHours: Config.Number("BACKFILL_MAX_LATENESS_HOURS").pipe(
     Config.withDefault(DEFAULT_MAX_LATENESS_MS / 3_600_000),
     Config.mapEffect((h) =>
@@ -131,20 +131,20 @@ export class Backfill extends Context.Service<
             message: `the channel is ${connection.status}; reconnect or resume it before backfilling`
           })
         }
-        const decided = yield* database.transaction("Backfill.accept", (trx) =>
+        const accepted = yield* database.transaction("Backfill.accept", (trx) =>
           Effect.gen(function* () {
-            const accepted = yield* offers.decide(trx, tenantId, backfillJobId, "accepted", actor)
-            if (accepted === undefined) return false
+            const decided = yield* offers.decide(trx, tenantId, backfillJobId, "accepted", actor)
+            if (decided === undefined) return undefined
             const jobId = yield* queue.send("backfill", { tenantId, backfillJobId }, { trx })
-            if (jobId !== null) yield* offers.setJob(trx, backfillJobId, jobId)
-            return true
+            if (jobId === null) return decided
+            yield* offers.setJob(trx, backfillJobId, jobId)
+            return { ...decided, jobId }
           })
         )
-        const after = yield* offers.get(tenantId, backfillJobId)
         // Decided by a concurrent call between our read and our update: report what stands.
-        if (!decided) return yield* alreadyDecided(after, "accepted")
+        if (accepted === undefined) return yield* alreadyDecided(yield* offers.get(tenantId, backfillJobId), "accepted")
         yield* Effect.logInfo("backfill accepted").pipe(Effect.annotateLogs({ tenantId, connectionId: current.connectionId, backfillJobId }))
-        return after
+        return accepted
       })
 
       const decline = Effect.fn("Backfill.decline")(function* (tenantId: string, backfillJobId: string, actor: string) {
@@ -153,21 +153,21 @@ export class Backfill extends Context.Service<
         // Declining is about the missed posts; one still ahead of its time was not missed.
         const held = yield* posts.heldOf(tenantId, current.connectionId, { dueBy: new Date(yield* Clock.currentTimeMillis) })
         const connection = yield* connections.get(tenantId, current.connectionId).pipe(Effect.option)
-        const skipped = yield* database.transaction("Backfill.decline", (trx) =>
+        const outcome = yield* database.transaction("Backfill.decline", (trx) =>
           Effect.gen(function* () {
             const declined = yield* offers.decide(trx, tenantId, backfillJobId, "declined", actor)
             if (declined === undefined) return undefined
             let count = 0
             for (const post of held) if (yield* posts.skipHeld(trx, tenantId, post.id, declinedReason(actor))) count += 1
-            return count
+            return { offer: declined, skipped: count }
           })
         )
-        const after = yield* offers.get(tenantId, backfillJobId)
-        if (skipped === undefined) return { offer: yield* alreadyDecided(after, "declined"), skipped: 0 }
-        if (connection._tag === "Some" && skipped > 0) {
-          yield* metrics.record("recovery.backfill.posts", skipped, { platform: connection.value.platform, outcome: "skipped" })
+        // Decided by a concurrent call between our read and our update: report what stands.
+        if (outcome === undefined) return { offer: yield* alreadyDecided(yield* offers.get(tenantId, backfillJobId), "declined"), skipped: 0 }
+        if (connection._tag === "Some" && outcome.skipped > 0) {
+          yield* metrics.record("recovery.backfill.posts", outcome.skipped, { platform: connection.value.platform, outcome: "skipped" })
         }
-        return { offer: after, skipped }
+        return outcome
       })
 
       const run = Effect.fn("Backfill.run")(function* (job: BackfillJob) {
@@ -208,7 +208,7 @@ export class Backfill extends Context.Service<
             })
           }
         }
-        yield* offers.recordRun(current.id, { released, skipped }, true)
+        yield* offers.recordRun(current.id, { released, skipped })
         yield* Effect.logInfo("backfill ran").pipe(
           Effect.annotateLogs({ tenantId: job.tenantId, connectionId: current.connectionId, backfillJobId: current.id, released, skipped })
         )

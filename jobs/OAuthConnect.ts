@@ -12,6 +12,7 @@ import type { BackfillOffer } from "../db/BackfillRepo.ts"
 import { CircuitBreakerStore } from "../db/CircuitBreakerStore.ts"
 import { type Connection, type ConnectionNotFound, ConnectionRepo } from "../db/ConnectionRepo.ts"
 import type { DatabaseError } from "../db/Database.ts"
+import type { OAuthPurpose } from "../db/DatabaseSchema.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { Backfill } from "./Backfill.ts"
 import { ConnectionRecovery } from "./ConnectionRecovery.ts"
@@ -20,6 +21,8 @@ import { ConnectionRecovery } from "./ConnectionRecovery.ts"
 export class WrongAccount extends Schema.TaggedError<WrongAccount>()("WrongAccount", {
   platform: Schema.String,
   expected: Schema.String,
+  /** The channel's display name, when it has one: what the user is told to sign in for. */
+  expectedName: Schema.NullOr(Schema.String),
   granted: Schema.Array(Schema.String)
 }) {}
 
@@ -37,7 +40,7 @@ export class PlatformNotConfigured extends Schema.TaggedError<PlatformNotConfigu
 export interface ConnectIntent {
   readonly tenantId: string
   readonly platform: Platform
-  readonly purpose: "connect" | "reconnect"
+  readonly purpose: OAuthPurpose
   readonly connectionId?: string | undefined
   readonly reason?: ErrorCode | undefined
   readonly brandId: string
@@ -79,9 +82,9 @@ export type ConnectOutcome =
 export type CallbackError = WrongAccount | NoAccountGranted | PlatformNotConfigured | ConnectionNotFound | TaxonomyError | DatabaseError
 
 /** The wording a refused reconnect shows the user. */
-export const wrongAccountMessage = (error: WrongAccount, expectedName: string | null): string => {
+export const wrongAccountMessage = (error: WrongAccount): string => {
   const platform = PLATFORM_NAMES[error.platform as Platform] ?? error.platform
-  const want = expectedName === null ? error.expected : `${expectedName} (${error.expected})`
+  const want = error.expectedName === null ? error.expected : `${error.expectedName} (${error.expected})`
   const got = error.granted.length === 0 ? "no account POSTD can publish to" : error.granted.join(", ")
   return `You signed in to ${platform} with access to ${got}, but this channel publishes to ${want}. Nothing was changed: sign in with the account that manages ${want} to reconnect it.`
 }
@@ -182,6 +185,7 @@ export class OAuthConnect extends Context.Service<
             return yield* new WrongAccount({
               platform: intent.platform,
               expected: connection.partnerAccountId,
+              expectedName: connection.displayName,
               granted: identity.accounts.map((a) => (a.displayName === null ? a.accountId : `${a.displayName} (${a.accountId})`))
             })
           }

@@ -6,9 +6,9 @@ import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import { configError } from "../../core/config/ConfigError.ts"
 import { developmentSecret } from "../../db/DevelopmentSecret.ts"
 
-export const DEV_JWT_SECRET_FILE = "auth-jwt.secret"
+const DEV_JWT_SECRET_FILE = "auth-jwt.secret"
 /** RFC 7518 §3.2: an HS256 key is at least the hash's size. */
-export const MIN_SECRET_BYTES = 32
+const MIN_SECRET_BYTES = 32
 
 export interface Secrets {
   readonly jwtKey: Uint8Array

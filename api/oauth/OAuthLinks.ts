@@ -5,11 +5,11 @@ import { randomUUID } from "node:crypto"
 import { Clock, Config, Effect } from "effect"
 import { configError } from "../../core/config/ConfigError.ts"
 import type { ErrorCode, Platform } from "../../core/taxonomy/Taxonomy.ts"
-import { ConnectionRepo } from "../../db/ConnectionRepo.ts"
+import type { Connection } from "../../db/ConnectionRepo.ts"
 import { ApiSecrets } from "../auth/ApiSecrets.ts"
 import { type OAuthStateClaims, signState, startPath } from "./OAuthState.ts"
 
-export const OAuthLinkConfig = Config.all({
+const OAuthLinkConfig = Config.all({
   stateTtlSeconds: Config.Int("OAUTH_STATE_TTL_SECONDS").pipe(
     Config.withDefault(1_800),
     Config.mapEffect((n) => (n >= 60 && n <= 86_400 ? Effect.succeed(n) : Effect.fail(configError("OAUTH_STATE_TTL_SECONDS: must be 60 to 86400", String(n)))))
@@ -33,17 +33,16 @@ const sign = (claims: Omit<OAuthStateClaims, "id" | "expiresAt">) =>
 
 /**
  * `/api/oauth/{platform}/start?reconnect=true&prev_connection={id}&reason={code}&state=…` for one of
- * the tenant's connections (another tenant's is not found).
+ * the tenant's connections, as the caller already loaded it (for the tenant, so another tenant's was
+ * not found).
  */
 export const generateReconnectUrl = Effect.fn("OAuthLinks.generateReconnectUrl")(function* (
-  tenantId: string,
-  connectionId: string,
+  connection: Pick<Connection, "id" | "tenantId" | "platform" | "brandId">,
   reason: ErrorCode | null,
   options: LinkOptions
 ) {
-  const connection = yield* (yield* ConnectionRepo).get(tenantId, connectionId)
   return yield* sign({
-    tenantId,
+    tenantId: connection.tenantId,
     platform: connection.platform,
     purpose: "reconnect",
     connectionId: connection.id,

@@ -10,10 +10,9 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { Cause, Clock, Effect, Exit, type ManagedRuntime } from "effect"
 import { isPlatform, PLATFORM_NAMES, type Platform } from "../../core/taxonomy/Taxonomy.ts"
 import { isTaxonomyError } from "../../core/taxonomy/TaxonomyError.ts"
-import { ConnectionNotFound, ConnectionRepo } from "../../db/ConnectionRepo.ts"
+import { ConnectionNotFound } from "../../db/ConnectionRepo.ts"
 import { OAuthStateRepo } from "../../db/OAuthStateRepo.ts"
 import {
-  type ConnectIntent,
   type ConnectOutcome,
   NoAccountGranted,
   OAuthConnect,
@@ -57,15 +56,13 @@ export const callbackUrl = (publicUrl: string, platform: Platform): string => `$
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c)
 
-const intentOf = (claims: OAuthStateClaims): ConnectIntent => ({
-  tenantId: claims.tenantId,
-  platform: claims.platform,
-  purpose: claims.purpose,
-  connectionId: claims.connectionId,
-  reason: claims.reason,
-  brandId: claims.brandId,
-  actor: claims.actor,
-  backfill: claims.backfill
+/** A state already used: refused at start, and at the callback after the first use. */
+const replayed = (platform: Platform): Answer => ({
+  status: 409,
+  outcome: "replayed",
+  title: "This link was already used",
+  message: "Nothing was changed. Go back to POSTD and start the connection again to get a fresh link.",
+  platform
 })
 
 const refused = (refusal: StateRefusal, platform: Platform | undefined): Answer =>
@@ -104,7 +101,7 @@ const bindingCookie = (publicUrl: string, value: string, maxAgeSeconds: number):
   ].join("; ")
 
 /** The failure of an OAuthConnect call, as the user reads it. */
-const failureAnswer = (cause: Cause.Cause<unknown>, claims: OAuthStateClaims, expectedName: string | null): Answer => {
+const failureAnswer = (cause: Cause.Cause<unknown>, claims: OAuthStateClaims): Answer => {
   const failure = Cause.squash(cause)
   const platform = claims.platform
   const name = PLATFORM_NAMES[platform]
@@ -113,7 +110,7 @@ const failureAnswer = (cause: Cause.Cause<unknown>, claims: OAuthStateClaims, ex
       status: 409,
       outcome: "wrong_account",
       title: "That is a different account",
-      message: wrongAccountMessage(failure, expectedName),
+      message: wrongAccountMessage(failure),
       platform,
       connectionId: claims.connectionId
     }
@@ -238,24 +235,16 @@ export const makeOAuthRoutes = (options: OAuthRouteOptions) => {
       if ("refusal" in checked) return checked.refusal
       const { claims, state, stateKey, now } = checked
       if (!startParamsMatch(claims, query)) return refused("signature", platform)
-      if (yield* (yield* OAuthStateRepo).isUsed(claims.id)) {
-        return {
-          status: 409,
-          outcome: "replayed",
-          title: "This link was already used",
-          message: "Nothing was changed. Go back to POSTD and start the connection again to get a fresh link.",
-          platform
-        } satisfies Answer
-      }
+      if (yield* (yield* OAuthStateRepo).isUsed(claims.id)) return replayed(platform)
       const publicUrl = options.publicUrl()
       const authorize = yield* Effect.exit(
-        (yield* OAuthConnect).authorizeUrl(intentOf(claims), {
+        (yield* OAuthConnect).authorizeUrl(claims, {
           state,
           redirectUri: callbackUrl(publicUrl, platform),
           codeChallenge: pkceFor(stateKey, claims.id).challenge
         })
       )
-      if (Exit.isFailure(authorize)) return failureAnswer(authorize.cause, claims, null)
+      if (Exit.isFailure(authorize)) return failureAnswer(authorize.cause, claims)
       return {
         status: 302,
         outcome: "started",
@@ -265,6 +254,42 @@ export const makeOAuthRoutes = (options: OAuthRouteOptions) => {
         location: authorize.value,
         cookie: bindingCookie(publicUrl, claims.id, claims.expiresAt - now)
       } satisfies Answer
+    })
+
+  /** The callback's answer once its state is used: a denial, a malformed code, or what the code exchange brought. */
+  const exchange = (query: URLSearchParams, claims: OAuthStateClaims, stateKey: Uint8Array, publicUrl: string) =>
+    Effect.gen(function* () {
+      const platform = claims.platform
+      const name = PLATFORM_NAMES[platform]
+      const error = query.get("error")
+      if (error !== null) {
+        return {
+          status: 400,
+          outcome: "denied",
+          title: `${name} access was not granted`,
+          message:
+            error === "access_denied"
+              ? `You cancelled the ${name} sign-in. Nothing was changed; reconnect from POSTD when you are ready.`
+              : `${name} did not grant access (${error.slice(0, 100)}). Nothing was changed.`,
+          platform,
+          connectionId: claims.connectionId
+        } satisfies Answer
+      }
+      const code = query.get("code")
+      if (code === null || code === "" || code.length > MAX_PARAM) return refused("malformed", platform)
+      const completed = yield* Effect.exit(
+        (yield* OAuthConnect).complete(claims, {
+          code,
+          redirectUri: callbackUrl(publicUrl, platform),
+          codeVerifier: pkceFor(stateKey, claims.id).verifier
+        })
+      )
+      if (Exit.isSuccess(completed)) return successAnswer(completed.value, platform)
+      const answer = failureAnswer(completed.cause, claims)
+      if (answer.status >= 500) {
+        yield* Effect.logError("OAuth callback failed").pipe(Effect.annotateLogs({ platform, cause: Cause.pretty(completed.cause) }))
+      }
+      return answer
     })
 
   const callback = (req: IncomingMessage, query: URLSearchParams, platform: Platform) =>
@@ -293,56 +318,8 @@ export const makeOAuthRoutes = (options: OAuthRouteOptions) => {
         actor: claims.actor,
         expiresAt: new Date(claims.expiresAt * 1_000)
       })
-      if (!first) {
-        return {
-          status: 409,
-          outcome: "replayed",
-          title: "This link was already used",
-          message: "Nothing was changed. Go back to POSTD and start the connection again to get a fresh link.",
-          platform,
-          cookie: clear
-        } satisfies Answer
-      }
-      const name = PLATFORM_NAMES[platform]
-      const error = query.get("error")
-      const code = query.get("code")
-      const answer: Answer =
-        error !== null
-          ? {
-              status: 400,
-              outcome: "denied",
-              title: `${name} access was not granted`,
-              message:
-                error === "access_denied"
-                  ? `You cancelled the ${name} sign-in. Nothing was changed; reconnect from POSTD when you are ready.`
-                  : `${name} did not grant access (${error.slice(0, 100)}). Nothing was changed.`,
-              platform,
-              connectionId: claims.connectionId,
-              cookie: clear
-            }
-          : code === null || code === "" || code.length > MAX_PARAM
-            ? { ...refused("malformed", platform), cookie: clear }
-            : yield* Effect.gen(function* () {
-                const expectedName =
-                  claims.connectionId === undefined
-                    ? null
-                    : yield* (yield* ConnectionRepo).get(claims.tenantId, claims.connectionId).pipe(
-                        Effect.map((c) => c.displayName),
-                        Effect.orElseSucceed(() => null)
-                      )
-                const completed = yield* Effect.exit(
-                  (yield* OAuthConnect).complete(intentOf(claims), {
-                    code,
-                    redirectUri: callbackUrl(publicUrl, platform),
-                    codeVerifier: pkceFor(stateKey, claims.id).verifier
-                  })
-                )
-                const result = Exit.isSuccess(completed) ? successAnswer(completed.value, platform) : failureAnswer(completed.cause, claims, expectedName)
-                if (Exit.isFailure(completed) && result.status >= 500) {
-                  yield* Effect.logError("OAuth callback failed").pipe(Effect.annotateLogs({ platform, cause: Cause.pretty(completed.cause) }))
-                }
-                return { ...result, cookie: clear }
-              })
+      if (!first) return { ...replayed(platform), cookie: clear }
+      const answer = { ...(yield* exchange(query, claims, stateKey, publicUrl)), cookie: clear }
       yield* states.recordOutcome(claims.id, answer.outcome)
       yield* Effect.logInfo("OAuth callback").pipe(
         Effect.annotateLogs({ tenantId: claims.tenantId, platform, purpose: claims.purpose, connectionId: claims.connectionId, outcome: answer.outcome })

@@ -2,12 +2,13 @@
 // reason, who started it, the backfill opt-in), signed with the API's state key and expiring. It is
 // stateless until used; its single use is recorded when the callback consumes it (OAuthStateRepo).
 // The PKCE verifier is derived from the state's id with the same key, so it is never stored.
-import { createHash, createHmac, timingSafeEqual } from "node:crypto"
+import { createHash } from "node:crypto"
 import { Result, Schema } from "effect"
 import { ErrorCode, Platform } from "../../core/taxonomy/Taxonomy.ts"
+import { OAUTH_PURPOSES } from "../../db/DatabaseSchema.ts"
+import { BASE64URL_SEGMENT, hmacSha256 as mac, verifyHmacSha256 } from "../auth/Hmac.ts"
 
-export const OAuthPurpose = Schema.Literals(["connect", "reconnect"])
-export type OAuthPurpose = typeof OAuthPurpose.Type
+const OAuthPurpose = Schema.Literals(OAUTH_PURPOSES)
 
 const Claims = Schema.Struct({
   /** Random id: the key of its single use and the PKCE seed. */
@@ -29,10 +30,6 @@ export type OAuthStateClaims = typeof Claims.Type
 export type StateRefusal = "malformed" | "signature" | "expired"
 
 const VERSION = "s1"
-const SEGMENT = /^[A-Za-z0-9_-]+$/
-
-const mac = (key: Uint8Array, text: string): Buffer => createHmac("sha256", key).update(text).digest()
-
 export const signState = (key: Uint8Array, claims: OAuthStateClaims): string => {
   const payload = Buffer.from(JSON.stringify(claims)).toString("base64url")
   return `${VERSION}.${payload}.${mac(key, `${VERSION}.${payload}`).toString("base64url")}`
@@ -44,12 +41,9 @@ export const verifyState = (key: Uint8Array, token: string, nowSeconds: number):
   const parts = token.split(".")
   if (parts.length !== 3 || parts[0] !== VERSION) return Result.fail("malformed")
   const [, payload = "", signature = ""] = parts
-  if (!SEGMENT.test(payload) || !SEGMENT.test(signature)) return Result.fail("malformed")
-  const given = Buffer.from(signature, "base64url")
-  const expected = mac(key, `${VERSION}.${payload}`)
-  if (given.toString("base64url") !== signature || given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return Result.fail("signature")
-  }
+  if (!BASE64URL_SEGMENT.test(payload) || !BASE64URL_SEGMENT.test(signature)) return Result.fail("malformed")
+  // Past the segment check, a signature spelled other than canonically is refused like a wrong one.
+  if (verifyHmacSha256(key, `${VERSION}.${payload}`, signature) !== undefined) return Result.fail("signature")
   const claims = decodeClaims(Buffer.from(payload, "base64url").toString("utf8"))
   if (Result.isFailure(claims)) return Result.fail("malformed")
   if (claims.success.expiresAt <= nowSeconds) return Result.fail("expired")

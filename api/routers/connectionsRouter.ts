@@ -27,7 +27,7 @@ import {
   pausedConnectionView
 } from "./views.ts"
 
-export interface LinkView {
+interface LinkView {
   readonly url: string
   readonly expiresAt: string
 }
@@ -45,7 +45,7 @@ const reconnectLinkFor = (ctx: AuthedContext, connection: ConnectionSummary) =>
     if (code === null || !offersReconnect(code)) return null
     if (!(yield* (yield* Flags).reconnectWizard(connection.tenantId))) return null
     if (!(yield* OAuthConnect).configured(connection.platform)) return null
-    const link = yield* generateReconnectUrl(connection.tenantId, connection.id, code, { actor: actorOf(ctx.principal) })
+    const link = yield* generateReconnectUrl(connection, code, { actor: actorOf(ctx.principal) })
     return absolute(ctx, link).url
   })
 
@@ -89,7 +89,7 @@ export const connectionsRouter = router({
           if (!(yield* OAuthConnect).configured(connection.platform)) {
             return yield* new PlatformNotConfigured({ platform: connection.platform })
           }
-          const link = yield* generateReconnectUrl(ctx.principal.tenantId, connection.id, connection.pauseReason, {
+          const link = yield* generateReconnectUrl(connection, connection.pauseReason, {
             actor: actorOf(ctx.principal),
             backfill: input.backfill
           })

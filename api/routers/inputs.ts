@@ -4,11 +4,12 @@
 import { Schema } from "effect"
 import { PostFormat } from "../../core/publish/Connector.ts"
 import { Category, ErrorCode, Platform } from "../../core/taxonomy/Taxonomy.ts"
+import { CONNECTION_STATUSES, DLQ_REASON_CODES, POST_STATUSES } from "../../db/DatabaseSchema.ts"
 
 const Uuid = Schema.String.check(Schema.isUUID(undefined, { message: "must be a UUID" }))
 
 /** An ISO 8601 date-time with a time zone, between 2000 and 2100. */
-export const IsoDateTime = Schema.String.check(
+const IsoDateTime = Schema.String.check(
   Schema.isPattern(/^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,6})?)?(?:Z|[+-]\d\d:\d\d)$/, {
     message: "must be an ISO 8601 date-time with a time zone, e.g. 2026-12-01T10:00:00Z"
   }),
@@ -38,9 +39,9 @@ const Limit = (max: number) =>
 
 const Cursor = boundedText(1, 512)
 
-const ConnectionStatus = Schema.Literals(["active", "attention", "paused", "revoked", "inactive"])
-const PostStatus = Schema.Literals(["scheduled", "publishing", "held", "published", "failed", "dead_lettered", "skipped"])
-const DlqReason = Schema.Literals(["MAX_RETRIES", "UNRETRYABLE", "WEBHOOK_FAILURE"])
+const ConnectionStatus = Schema.Literals(CONNECTION_STATUSES)
+const PostStatus = Schema.Literals(POST_STATUSES)
+const DlqReason = Schema.Literals(DLQ_REASON_CODES)
 
 /** A list procedure's filters: absent altogether, or an object of known filters. */
 const filters = <F extends Schema.Struct.Fields>(fields: F) => Schema.UndefinedOr(Schema.Struct(fields))
@@ -76,7 +77,7 @@ export const PausedListInput = filters({
   code: Schema.optionalKey(ErrorCode)
 })
 
-export const MAX_MEDIA = 35
+const MAX_MEDIA = 35
 
 export const ScheduleInput = Schema.Struct({
   connectionId: Uuid,
@@ -128,7 +129,7 @@ export const DlqListInput = filters({
 
 export const DlqIdInput = Schema.Struct({ id: Uuid })
 
-export const MAX_REPLAY = 100
+const MAX_REPLAY = 100
 
 export const DlqReplayInput = Schema.Struct({
   ids: Schema.Array(Uuid).check(

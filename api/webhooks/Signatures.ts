@@ -4,14 +4,11 @@
 // challengeCode answer, TikTok's `t=…,s=…` over `t.body` with a timestamp tolerance, Google's OIDC
 // push token (RS256 against the JWKS; issuer, audience, service account), and Mailchimp's secret in
 // the URL. A refusal never says anything about the secret.
-import { createHmac, createPublicKey, type JsonWebKey, timingSafeEqual, verify } from "node:crypto"
+import { createPublicKey, type JsonWebKey, verify } from "node:crypto"
 import { Result, Schema } from "effect"
+import { constantTimeEqual, hmacSha256 as hmac } from "../auth/Hmac.ts"
 
 export type SignatureRefusal = "missing" | "wrong" | "stale" | "algorithm"
-
-export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b)
-
-const hmac = (secret: string, data: Uint8Array | string): Buffer => createHmac("sha256", secret).update(data).digest()
 
 const HEX = /^[0-9a-f]{64}$/i
 

@@ -23,9 +23,9 @@ import { META_DEAUTHORIZE_TYPE } from "../../jobs/WebhookProcessor.ts"
 import { WebhookInbox } from "../../jobs/WebhookInbox.ts"
 import { MetricRecorder } from "../../observability/MetricRecorder.ts"
 import type { AppServices } from "../AppServices.ts"
+import { constantTimeEqual } from "../auth/Hmac.ts"
 import { type JwksCache, makeJwksCache } from "./GoogleJwks.ts"
 import {
-  constantTimeEqual,
   jwtKeyId,
   linkedInChallengeResponse,
   type PushTokenRefusal,

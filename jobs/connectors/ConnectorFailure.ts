@@ -1,9 +1,12 @@
 // Failures a connector decides itself, without a partner error to classify: a format the platform
-// cannot take, a request we refuse to send, a 2xx reply missing what it must carry. They go through
-// the same classificationOf → toTaxonomyError path as classified partner errors.
+// cannot take, a request we refuse to send, a 2xx reply missing what it must carry, an OAuth client
+// not configured. They go through the same classificationOf → toTaxonomyError path as classified
+// partner errors.
+import { Effect } from "effect"
 import { classificationOf, toTaxonomyError } from "../../core/taxonomy/Classification.ts"
 import type { Platform } from "../../core/taxonomy/Taxonomy.ts"
 import type { TaxonomyError } from "../../core/taxonomy/TaxonomyError.ts"
+import { CLIENT_VARIABLES, type OAuthClient, type PartnerEndpoints } from "./PartnerEndpoints.ts"
 import type { PartnerReply } from "./PartnerHttp.ts"
 
 /** The platform (or this connector) cannot publish this format. */
@@ -32,3 +35,11 @@ export const stillProcessing = (platform: Platform, reason: string): TaxonomyErr
 /** Something only an operator can fix (an OAuth client not configured): UNKNOWN goes to triage. */
 export const notConfigured = (platform: Platform, reason: string): TaxonomyError =>
   toTaxonomyError(classificationOf("UNKNOWN", { reason: `${platform}: ${reason} (operator)`, platform }))
+
+/** The platform's OAuth client, or UNKNOWN for an operator naming the variables to set. */
+export const clientFor = (endpoints: PartnerEndpoints, platform: Platform): Effect.Effect<OAuthClient, TaxonomyError> => {
+  const client = endpoints.clients[platform]
+  return client === undefined
+    ? Effect.fail(notConfigured(platform, `${CLIENT_VARIABLES[platform].join("/")} not set`))
+    : Effect.succeed(client)
+}

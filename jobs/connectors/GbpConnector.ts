@@ -8,7 +8,7 @@ import { arrayField, field, recordField, stringField } from "../../core/classify
 import type { AccountStatus, Connector, Credentials, PostContent, PublishedPost, PublishRequest } from "../../core/publish/Connector.ts"
 import { toTaxonomyError } from "../../core/taxonomy/Classification.ts"
 import type { TaxonomyError } from "../../core/taxonomy/TaxonomyError.ts"
-import { invalidRequest, notConfigured, unexpectedReply, unsupported } from "./ConnectorFailure.ts"
+import { clientFor, invalidRequest, unexpectedReply, unsupported } from "./ConnectorFailure.ts"
 import type { PartnerEndpoints } from "./PartnerEndpoints.ts"
 import type { PartnerHttp } from "./PartnerHttp.ts"
 import { findOurPost, type PartnerPost, parsePartnerTime } from "./PostMatch.ts"
@@ -124,8 +124,7 @@ export const makeGbpConnector = (endpoints: PartnerEndpoints, http: PartnerHttp)
   })
 
   const refreshToken = Effect.fn("GbpConnector.refreshToken")(function* (refreshToken: Redacted.Redacted<string>) {
-    const client = endpoints.clients.gbp
-    if (client === undefined) return yield* Effect.fail(notConfigured("gbp", "GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET not set"))
+    const client = yield* clientFor(endpoints, "gbp")
     return yield* refreshAt(http, {
       platform: "gbp",
       url: `${endpoints.hosts.googleOAuth}/token`,

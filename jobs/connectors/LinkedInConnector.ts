@@ -7,7 +7,7 @@ import { arrayField, booleanField, field, stringField } from "../../core/classif
 import type { Connector, Credentials, HealthReport, PostContent, PublishedPost, PublishRequest } from "../../core/publish/Connector.ts"
 import { classificationOf, toTaxonomyError } from "../../core/taxonomy/Classification.ts"
 import type { TaxonomyError } from "../../core/taxonomy/TaxonomyError.ts"
-import { invalidRequest, notConfigured, unexpectedReply, unsupported } from "./ConnectorFailure.ts"
+import { clientFor, invalidRequest, unexpectedReply, unsupported } from "./ConnectorFailure.ts"
 import type { PartnerEndpoints } from "./PartnerEndpoints.ts"
 import type { PartnerHttp } from "./PartnerHttp.ts"
 import { findOurPost, type PartnerPost, parsePartnerTime } from "./PostMatch.ts"
@@ -135,8 +135,7 @@ export const makeLinkedInConnector = (endpoints: PartnerEndpoints, http: Partner
   })
 
   const refreshToken = Effect.fn("LinkedInConnector.refreshToken")(function* (refreshToken: Redacted.Redacted<string>) {
-    const client = endpoints.clients.linkedin
-    if (client === undefined) return yield* Effect.fail(notConfigured("linkedin", "LINKEDIN_CLIENT_ID/LINKEDIN_CLIENT_SECRET not set"))
+    const client = yield* clientFor(endpoints, "linkedin")
     return yield* refreshAt(http, {
       platform: "linkedin",
       url: `${endpoints.hosts.linkedinOAuth}/oauth/v2/accessToken`,

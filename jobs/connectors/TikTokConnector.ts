@@ -6,7 +6,7 @@ import { arrayField, booleanField, recordField, stringField } from "../../core/c
 import type { Connector, Credentials, PostContent, PublishedPost, PublishRequest } from "../../core/publish/Connector.ts"
 import { TAXONOMY } from "../../core/taxonomy/Taxonomy.ts"
 import type { TaxonomyError } from "../../core/taxonomy/TaxonomyError.ts"
-import { invalidRequest, notConfigured, stillProcessing, unexpectedReply, unsupported } from "./ConnectorFailure.ts"
+import { clientFor, invalidRequest, stillProcessing, unexpectedReply, unsupported } from "./ConnectorFailure.ts"
 import type { PartnerEndpoints } from "./PartnerEndpoints.ts"
 import type { PartnerHttp } from "./PartnerHttp.ts"
 import { pollUntil } from "./Polling.ts"
@@ -192,8 +192,7 @@ export const makeTikTokConnector = (endpoints: PartnerEndpoints, http: PartnerHt
   })
 
   const refreshToken = Effect.fn("TikTokConnector.refreshToken")(function* (refreshToken: Redacted.Redacted<string>) {
-    const client = endpoints.clients.tiktok
-    if (client === undefined) return yield* Effect.fail(notConfigured("tiktok", "TIKTOK_CLIENT_KEY/TIKTOK_CLIENT_SECRET not set"))
+    const client = yield* clientFor(endpoints, "tiktok")
     return yield* refreshAt(http, {
       platform: "tiktok",
       url: `${api}/v2/oauth/token/`,

@@ -6,11 +6,11 @@ import { arrayField, field, isRecord, stringField } from "../../../core/classify
 import type { AuthorizeParams, CodeExchange, GrantedAccount, OAuthProvider } from "../../../core/oauth/OAuthProvider.ts"
 import type { TokenSet } from "../../../core/publish/Connector.ts"
 import type { TaxonomyError } from "../../../core/taxonomy/TaxonomyError.ts"
-import { unexpectedReply } from "../ConnectorFailure.ts"
+import { clientFor, unexpectedReply } from "../ConnectorFailure.ts"
 import { gbpLocationOf } from "../GbpConnector.ts"
 import type { PartnerEndpoints } from "../PartnerEndpoints.ts"
 import type { PartnerHttp, PartnerReply } from "../PartnerHttp.ts"
-import { authorizationUrl, clientFor, redeemCode } from "./OAuthCalls.ts"
+import { authorizationUrl, redeemCode } from "./OAuthCalls.ts"
 
 export const GBP_SCOPE = "https://www.googleapis.com/auth/business.manage"
 export const GOOGLE_SCOPES = [GBP_SCOPE, "openid", "email"]

@@ -5,11 +5,11 @@ import { Effect, Redacted, Result } from "effect"
 import { arrayField, field, stringField } from "../../../core/classify/Fields.ts"
 import type { AuthorizeParams, CodeExchange, GrantedAccount, OAuthProvider } from "../../../core/oauth/OAuthProvider.ts"
 import type { TokenSet } from "../../../core/publish/Connector.ts"
-import { unexpectedReply } from "../ConnectorFailure.ts"
+import { clientFor, unexpectedReply } from "../ConnectorFailure.ts"
 import { linkedInAuthorOf } from "../LinkedInConnector.ts"
 import type { PartnerEndpoints } from "../PartnerEndpoints.ts"
 import type { PartnerHttp } from "../PartnerHttp.ts"
-import { authorizationUrl, clientFor, redeemCode } from "./OAuthCalls.ts"
+import { authorizationUrl, redeemCode } from "./OAuthCalls.ts"
 
 export const LINKEDIN_SCOPES = ["openid", "profile", "w_member_social", "w_organization_social", "r_organization_social"]
 

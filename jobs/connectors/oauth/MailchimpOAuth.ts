@@ -5,11 +5,11 @@ import { Effect, Redacted, Result } from "effect"
 import { arrayField, field, stringField } from "../../../core/classify/Fields.ts"
 import type { AuthorizeParams, CodeExchange, GrantedAccount, OAuthProvider } from "../../../core/oauth/OAuthProvider.ts"
 import type { TokenSet } from "../../../core/publish/Connector.ts"
-import { unexpectedReply } from "../ConnectorFailure.ts"
+import { clientFor, unexpectedReply } from "../ConnectorFailure.ts"
 import { mailchimpAudienceOf } from "../MailchimpConnector.ts"
 import { mailchimpApiUrl, type PartnerEndpoints } from "../PartnerEndpoints.ts"
 import type { PartnerHttp } from "../PartnerHttp.ts"
-import { authorizationUrl, clientFor, redeemCode } from "./OAuthCalls.ts"
+import { authorizationUrl, redeemCode } from "./OAuthCalls.ts"
 
 /** Mailchimp has no scopes: what a token may do is the user's role. */
 export const MAILCHIMP_SCOPES: ReadonlyArray<string> = []

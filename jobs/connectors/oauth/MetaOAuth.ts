@@ -5,11 +5,11 @@ import { Effect, Redacted, Result } from "effect"
 import { arrayField, field, recordField, stringField } from "../../../core/classify/Fields.ts"
 import type { AuthorizeParams, CodeExchange, GrantedAccount, OAuthProvider } from "../../../core/oauth/OAuthProvider.ts"
 import type { TokenSet } from "../../../core/publish/Connector.ts"
-import { unexpectedReply } from "../ConnectorFailure.ts"
+import { clientFor, unexpectedReply } from "../ConnectorFailure.ts"
 import { INSTAGRAM_PREFIX, metaTargetOf } from "../MetaConnector.ts"
 import type { PartnerEndpoints } from "../PartnerEndpoints.ts"
 import type { PartnerHttp } from "../PartnerHttp.ts"
-import { authorizationUrl, clientFor, redeemCode } from "./OAuthCalls.ts"
+import { authorizationUrl, redeemCode } from "./OAuthCalls.ts"
 
 export const META_SCOPES = ["pages_show_list", "pages_read_engagement", "pages_manage_posts", "instagram_basic", "instagram_content_publish"]
 

@@ -1,5 +1,4 @@
-// What the five OAuth providers share: the configured client (or the operator failure when there is
-// none), an authorization URL with every parameter percent-encoded, and the code redeemed at a token
+// What the five OAuth providers share (besides clientFor in ConnectorFailure.ts): an authorization URL with every parameter percent-encoded, and the code redeemed at a token
 // endpoint, where a reply naming an error is a failure even when it comes as a 2xx (TikTok does that).
 import { Clock, Effect, Redacted } from "effect"
 import { shortText, stringField } from "../../../core/classify/Fields.ts"
@@ -7,18 +6,9 @@ import type { TokenSet } from "../../../core/publish/Connector.ts"
 import { classificationOf, toTaxonomyError } from "../../../core/taxonomy/Classification.ts"
 import type { Platform } from "../../../core/taxonomy/Taxonomy.ts"
 import type { TaxonomyError } from "../../../core/taxonomy/TaxonomyError.ts"
-import { notConfigured, unexpectedReply } from "../ConnectorFailure.ts"
-import { CLIENT_VARIABLES, type OAuthClient, type PartnerEndpoints } from "../PartnerEndpoints.ts"
+import { unexpectedReply } from "../ConnectorFailure.ts"
 import type { FormValue, PartnerHttp, PartnerReply } from "../PartnerHttp.ts"
 import { tokenSetOf } from "../TokenRefresh.ts"
-
-/** The platform's OAuth client, or UNKNOWN for an operator naming the variables to set. */
-export const clientFor = (endpoints: PartnerEndpoints, platform: Platform): Effect.Effect<OAuthClient, TaxonomyError> => {
-  const client = endpoints.clients[platform]
-  return client === undefined
-    ? Effect.fail(notConfigured(platform, `${CLIENT_VARIABLES[platform].join("/")} not set`))
-    : Effect.succeed(client)
-}
 
 /**
  * `base?name=value&…` in the given order, undefined values left out. Spaces become %20, not `+`:

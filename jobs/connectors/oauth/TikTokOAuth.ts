@@ -6,10 +6,10 @@ import { Effect, Redacted } from "effect"
 import { recordField, stringField } from "../../../core/classify/Fields.ts"
 import type { AuthorizeParams, CodeExchange, OAuthProvider } from "../../../core/oauth/OAuthProvider.ts"
 import type { TokenSet } from "../../../core/publish/Connector.ts"
-import { unexpectedReply } from "../ConnectorFailure.ts"
+import { clientFor, unexpectedReply } from "../ConnectorFailure.ts"
 import type { PartnerEndpoints } from "../PartnerEndpoints.ts"
 import type { PartnerHttp } from "../PartnerHttp.ts"
-import { authorizationUrl, clientFor, redeemCode } from "./OAuthCalls.ts"
+import { authorizationUrl, redeemCode } from "./OAuthCalls.ts"
 
 export const TIKTOK_SCOPES = ["user.info.basic", "video.publish", "video.upload"]
 
