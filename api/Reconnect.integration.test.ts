@@ -95,8 +95,15 @@ describe("reconnect through the platform's OAuth", () => {
     expect(offer).toMatchObject({ missedJobCount: 3, status: "offered", estimatedDuration: "PT0S" })
     const accepted = await client.backfill.accept.mutate({ backfillJobId: offer.backfillJobId })
     expect(accepted.status).toMatch(/accepted|completed/)
-    // Accepting twice changes nothing.
+    // Accepting twice changes nothing: the same decision, one backfill job.
+    const decided = await h.t.db.selectFrom("backfill_offers").selectAll().where("id", "=", offer.backfillJobId).executeTakeFirstOrThrow()
+    const backfillJobs = async () =>
+      Number((await sql<{ n: string }>`select count(*) as n from pgboss.job where name = 'backfill' and data->>'backfillJobId' = ${offer.backfillJobId}`.execute(h.t.db)).rows[0]?.n)
+    expect(await backfillJobs()).toBe(1)
     expect((await client.backfill.accept.mutate({ backfillJobId: offer.backfillJobId })).backfillJobId).toBe(offer.backfillJobId)
+    const again = await h.t.db.selectFrom("backfill_offers").selectAll().where("id", "=", offer.backfillJobId).executeTakeFirstOrThrow()
+    expect({ decidedBy: again.decided_by, decidedAt: again.decided_at, jobId: again.job_id }).toEqual({ decidedBy: decided.decided_by, decidedAt: decided.decided_at, jobId: decided.job_id })
+    expect(await backfillJobs()).toBe(1)
     for (const post of scheduled) await waitFor(() => client.posts.get.query({ postId: post.id }), (p) => p.status === "published")
     const counts = await h.sim.control.postCounts()
     for (const post of scheduled) expect(counts[post.dedupeKey]).toBe(1)
@@ -222,7 +229,7 @@ describe("reconnect through the platform's OAuth", () => {
 })
 
 describe("callbacks that change nothing", () => {
-  it("answers a denied consent, a replayed state, a tampered link, an expired state and a foreign browser in plain words", async () => {
+  it("answers a denied consent, a replayed state, a tampered link, a forged signature and a foreign browser in plain words", async () => {
     const { connectionId, client } = await pausedMetaChannel(1)
     const before = await snapshot(connectionId)
     const link = (await client.connections.status.query({ connectionId })).reconnectUrl ?? ""
@@ -230,12 +237,18 @@ describe("callbacks that change nothing", () => {
     // Denied at the consent page.
     const denier = newBrowser()
     const { submit: deny } = await toConsent(denier, link, "1000001", "deny")
-    const denied = await denier.get((await denier.get(deny)).location ?? "")
+    const denyCallback = (await denier.get(deny)).location ?? ""
+    const denied = await denier.get(denyCallback)
     expect(denied.status).toBe(400)
     expect(denied.body).toContain('data-outcome="denied"')
     expect(denied.body).toContain("You cancelled")
-    // The same state again is a replay, refused at the start and at the callback.
+    // The same link again is a replay, refused at the start. The denied callback again is refused
+    // too: the first answer ended the browser's binding to the flow (its cookie), so this browser
+    // no longer owns the state; the snapshot below shows neither changed anything.
     expect((await denier.get(link)).status).toBe(409)
+    const replayedCallback = await denier.get(denyCallback)
+    expect(replayedCallback.status).toBe(400)
+    expect(replayedCallback.body).toContain('data-outcome="browser_mismatch"')
 
     // A link whose visible parameters were changed.
     const tampered = new URL(link)
@@ -247,7 +260,9 @@ describe("callbacks that change nothing", () => {
     // A state whose signature does not verify.
     const forged = new URL(link)
     forged.searchParams.set("state", `${forged.searchParams.get("state")?.slice(0, -4)}AAAA`)
-    expect((await newBrowser().get(forged.toString())).status).toBe(400)
+    const forgedAnswer = await newBrowser().get(forged.toString())
+    expect(forgedAnswer.status).toBe(400)
+    expect(forgedAnswer.body).toContain('data-outcome="invalid_state"')
 
     // The callback in a browser that never started the flow.
     const owner = newBrowser()
