@@ -2,4 +2,4 @@
 import type { Layer } from "effect"
 import type { appLayer } from "./appLayer.ts"
 
-export type AppServices = Layer.Success<ReturnType<typeof appLayer<never, never, never>>>
+export type AppServices = Layer.Success<ReturnType<typeof appLayer<never, never>>>

@@ -14,10 +14,10 @@ import { loggerLayer } from "../observability/Logger.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { ApiSecrets } from "./auth/ApiSecrets.ts"
 
-export const appLayer = <E1, E2, E3>(options: {
+export const appLayer = <E1, E2>(options: {
   readonly databaseUrl: Layer.Layer<DatabaseUrl, E1>
-  readonly connectors: Layer.Layer<Connectors, E2>
-  readonly oauth: Layer.Layer<OAuthProviders, E3>
+  /** The connectors and OAuth providers (jobs/connectors/PartnersLive.ts). */
+  readonly partners: Layer.Layer<Connectors | OAuthProviders, E2>
   readonly logger: PinoLogger
   readonly flags?: Layer.Layer<Flags, unknown>
   readonly metrics?: Layer.Layer<MetricRecorder>
@@ -36,7 +36,7 @@ export const appLayer = <E1, E2, E3>(options: {
     options.secrets ?? ApiSecrets.layer
   ).pipe(Layer.provideMerge(options.databaseUrl))
   const config = options.config === undefined ? Layer.empty : Layer.succeed(ConfigProvider.ConfigProvider, options.config)
-  return jobsLayer(options.connectors, options.oauth).pipe(
+  return jobsLayer(options.partners).pipe(
     Layer.provideMerge(base),
     Layer.provideMerge(loggerLayer(options.logger)),
     Layer.provideMerge(config)

@@ -5,8 +5,7 @@ import pino from "pino"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { ERROR_CODES } from "../core/taxonomy/Taxonomy.ts"
 import { DatabaseUrl } from "../db/DatabaseUrl.ts"
-import { connectorsLayer } from "../jobs/connectors/ConnectorsLive.ts"
-import { oauthProvidersLayer } from "../jobs/connectors/OAuthProvidersLive.ts"
+import { partnersLayer } from "../jobs/connectors/PartnersLive.ts"
 import { partnerEndpointsFor } from "../jobs/connectors/PartnerEndpoints.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { createTestDatabase, type TestDatabase } from "../test/db/testDatabase.ts"
@@ -54,8 +53,7 @@ beforeAll(async () => {
   runtime = ManagedRuntime.make(
     appLayer({
       databaseUrl: DatabaseUrl.fromUrl(t.url),
-      connectors: connectorsLayer(partnerEndpointsFor("http://127.0.0.1:9")),
-      oauth: oauthProvidersLayer(partnerEndpointsFor("http://127.0.0.1:9")),
+      partners: partnersLayer(partnerEndpointsFor("http://127.0.0.1:9")),
       logger,
       config: ConfigProvider.fromEnvRecord({ TOKEN_ENCRYPTION_KEYS: `test:${Buffer.alloc(32, 1).toString("base64")}`, AUTH_JWT_SECRET: JWT_SECRET })
     })
@@ -171,8 +169,7 @@ describe("HTTP server", () => {
     const misconfigured = ManagedRuntime.make(
       appLayer({
         databaseUrl: DatabaseUrl.fromUrl(t.url),
-        connectors: connectorsLayer(partnerEndpointsFor("http://127.0.0.1:9")),
-        oauth: oauthProvidersLayer(partnerEndpointsFor("http://127.0.0.1:9")),
+        partners: partnersLayer(partnerEndpointsFor("http://127.0.0.1:9")),
         logger,
         config: ConfigProvider.fromEnvRecord({
           TOKEN_ENCRYPTION_KEYS: `test:${Buffer.alloc(32, 1).toString("base64")}`,

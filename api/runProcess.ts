@@ -5,8 +5,7 @@
 import { Config, ConfigProvider, Effect, ManagedRuntime } from "effect"
 import type { Logger } from "pino"
 import { DatabaseUrl } from "../db/DatabaseUrl.ts"
-import { ConnectorsLive } from "../jobs/connectors/ConnectorsLive.ts"
-import { OAuthProvidersLive } from "../jobs/connectors/OAuthProvidersLive.ts"
+import { PartnersLive } from "../jobs/connectors/PartnersLive.ts"
 import { makeLogger } from "../observability/Logger.ts"
 import { appLayer } from "./appLayer.ts"
 import type { AppServices } from "./AppServices.ts"
@@ -52,8 +51,7 @@ export const runProcess = <P extends Prepared = Prepared>(
     const runtime = ManagedRuntime.make(
       appLayer({
         databaseUrl: DatabaseUrl.layer,
-        connectors: ConnectorsLive,
-        oauth: OAuthProvidersLive,
+        partners: PartnersLive,
         logger,
         config: Object.keys(settings).length === 0 ? undefined : ConfigProvider.fromEnvRecord({ ...environment(), ...settings })
       })

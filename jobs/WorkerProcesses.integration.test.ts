@@ -16,8 +16,7 @@ import { PublishAttemptRepo } from "../db/PublishAttemptRepo.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
 import { createTestDatabase, type TestDatabase } from "../test/db/testDatabase.ts"
 import { spawnWorker, type ChildService } from "../test/process/spawnProcess.ts"
-import { connectorsLayer } from "./connectors/ConnectorsLive.ts"
-import { oauthProvidersLayer } from "./connectors/OAuthProvidersLive.ts"
+import { partnersLayer } from "./connectors/PartnersLive.ts"
 import { partnerEndpointsFor } from "./connectors/PartnerEndpoints.ts"
 import { JobQueue } from "./JobQueue.ts"
 import { PostScheduler } from "./PostScheduler.ts"
@@ -43,8 +42,7 @@ beforeAll(async () => {
   runtime = ManagedRuntime.make(
     appLayer({
       databaseUrl: DatabaseUrl.fromUrl(t.url),
-      connectors: connectorsLayer(partnerEndpointsFor(sim.url)),
-      oauth: oauthProvidersLayer(partnerEndpointsFor(sim.url)),
+      partners: partnersLayer(partnerEndpointsFor(sim.url)),
       logger: pino({ level: "silent" }),
       metrics: MetricRecorder.layerTest,
       config: ConfigProvider.fromEnvRecord({

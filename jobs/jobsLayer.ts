@@ -27,7 +27,7 @@ import { PublishPipeline } from "./PublishPipeline.ts"
 import { WebhookInbox } from "./WebhookInbox.ts"
 import { WebhookProcessor } from "./WebhookProcessor.ts"
 
-export const jobsLayer = <E1, E2>(connectors: Layer.Layer<Connectors, E1>, oauth: Layer.Layer<OAuthProviders, E2>) => {
+export const jobsLayer = <E>(partners: Layer.Layer<Connectors | OAuthProviders, E>) => {
   const repositories = Layer.mergeAll(
     ConnectionRepo.layer,
     PostRepo.layer,
@@ -40,7 +40,7 @@ export const jobsLayer = <E1, E2>(connectors: Layer.Layer<Connectors, E1>, oauth
     WebhookEventRepo.layer,
     IntegrationHealthRepo.layer
   ).pipe(Layer.provideMerge(TokenCipher.layer))
-  const infrastructure = Layer.mergeAll(repositories, JobQueue.layer, connectors, oauth)
+  const infrastructure = Layer.mergeAll(repositories, JobQueue.layer, partners)
   return Layer.mergeAll(
     PublishPipeline.layer,
     PostScheduler.layer,

@@ -1,6 +1,6 @@
 // The five connectors over real HTTP against the partner simulator (chaos/simulator/main.ts, run as
 // its own process: jobs/ may not import chaos/), configured the way production is, through
-// ConnectorsLive and PARTNER_SIMULATOR_URL. The simulator is driven through its /_control API.
+// PartnersLive and PARTNER_SIMULATOR_URL. The simulator is driven through its /_control API.
 import { type ChildProcess, spawn } from "node:child_process"
 import path from "node:path"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { type Connector, Connectors, type Credentials, type PostContent, type PublishRequest } from "../../core/publish/Connector.ts"
 import type { ErrorCode, Platform } from "../../core/taxonomy/Taxonomy.ts"
 import type { TaxonomyError } from "../../core/taxonomy/TaxonomyError.ts"
-import { ConnectorsLive } from "./ConnectorsLive.ts"
+import { PartnersLive } from "./PartnersLive.ts"
 
 const SIMULATOR_MAIN = path.resolve(import.meta.dirname, "../../chaos/simulator/main.ts")
 
@@ -79,7 +79,7 @@ const connectorsFrom = (env: Record<string, string>): Promise<Connectors["Servic
   Effect.runPromise(
     Effect.gen(function* () {
       return yield* Connectors
-    }).pipe(Effect.provide(ConnectorsLive.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env))))))
+    }).pipe(Effect.provide(PartnersLive.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env))))))
   )
 
 let connectors: Connectors["Service"]

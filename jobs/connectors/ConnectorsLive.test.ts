@@ -2,12 +2,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Exit, Layer } from "effect"
 import { Connectors } from "../../core/publish/Connector.ts"
 import { PLATFORMS } from "../../core/taxonomy/Taxonomy.ts"
-import { connectorsLayer, ConnectorsLive } from "./ConnectorsLive.ts"
+import { PartnersLive, partnersLayer } from "./PartnersLive.ts"
 import { partnerEndpointsFor } from "./PartnerEndpoints.ts"
 
-const fromEnv = (env: Record<string, string>) => ConnectorsLive.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env))))
+const fromEnv = (env: Record<string, string>) => PartnersLive.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env))))
 
-describe("ConnectorsLive", () => {
+describe("PartnersLive: the connectors", () => {
   it.effect("hands out one connector per platform, with refreshToken exactly where the platform has refresh tokens", () =>
     Effect.gen(function* () {
       const connectors = yield* Connectors
@@ -26,5 +26,5 @@ describe("ConnectorsLive", () => {
     Effect.gen(function* () {
       const connectors = yield* Connectors
       assert.strictEqual(connectors.forPlatform("mailchimp").platform, "mailchimp")
-    }).pipe(Effect.provide(connectorsLayer(partnerEndpointsFor("http://127.0.0.1:9")))))
+    }).pipe(Effect.provide(partnersLayer(partnerEndpointsFor("http://127.0.0.1:9")))))
 })

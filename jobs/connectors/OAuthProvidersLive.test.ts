@@ -3,14 +3,15 @@ import { ConfigProvider, Effect, Exit, Layer } from "effect"
 import { OAuthProviders } from "../../core/oauth/OAuthProvider.ts"
 import { PLATFORMS } from "../../core/taxonomy/Taxonomy.ts"
 import { fakeFetch } from "./FakeFetch.ts"
-import { makeOAuthProviders, OAuthProvidersLive, oauthProvidersLayer } from "./OAuthProvidersLive.ts"
+import { makeOAuthProviders } from "./OAuthProvidersLive.ts"
+import { PartnersLive, partnersLayer } from "./PartnersLive.ts"
 import { partnerEndpointsFor } from "./PartnerEndpoints.ts"
 
-const fromEnv = (env: Record<string, string>) => OAuthProvidersLive.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env))))
+const fromEnv = (env: Record<string, string>) => PartnersLive.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env))))
 
 const PARAMS = { state: "s", redirectUri: "http://127.0.0.1:3000/cb", scopes: [], codeChallenge: "c", rerequest: false }
 
-describe("OAuthProvidersLive", () => {
+describe("PartnersLive: the OAuth providers", () => {
   it.effect("hands out one configured provider per platform under the simulator, with PKCE exactly for Google (TikTok's web login takes none)", () =>
     Effect.gen(function* () {
       const providers = yield* OAuthProviders
@@ -41,7 +42,7 @@ describe("OAuthProvidersLive", () => {
     Effect.gen(function* () {
       const providers = yield* OAuthProviders
       assert.isFalse(providers.forPlatform("linkedin").configured)
-    }).pipe(Effect.provide(oauthProvidersLayer(partnerEndpointsFor()))))
+    }).pipe(Effect.provide(partnersLayer(partnerEndpointsFor()))))
 
   it.effect("makes no partner call when a provider is not configured", () =>
     Effect.gen(function* () {

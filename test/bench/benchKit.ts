@@ -17,8 +17,7 @@ import { makeKysely } from "../../db/Database.ts"
 import type { DatabaseSchema } from "../../db/DatabaseSchema.ts"
 import { DatabaseUrl } from "../../db/DatabaseUrl.ts"
 import { Flags } from "../../flags/Flags.ts"
-import { connectorsLayer } from "../../jobs/connectors/ConnectorsLive.ts"
-import { oauthProvidersLayer } from "../../jobs/connectors/OAuthProvidersLive.ts"
+import { partnersLayer } from "../../jobs/connectors/PartnersLive.ts"
 import { partnerEndpointsFor } from "../../jobs/connectors/PartnerEndpoints.ts"
 import { makeLogger } from "../../observability/Logger.ts"
 import { type BenchDatabase, createBenchDatabase } from "./benchDatabase.ts"
@@ -115,8 +114,7 @@ export const benchRuntime = (options: {
   ManagedRuntime.make(
     appLayer({
       databaseUrl: DatabaseUrl.fromUrl(options.databaseUrl),
-      connectors: connectorsLayer(partnerEndpointsFor(options.simulatorUrl)),
-      oauth: oauthProvidersLayer(partnerEndpointsFor(options.simulatorUrl)),
+      partners: partnersLayer(partnerEndpointsFor(options.simulatorUrl)),
       logger: makeLogger({ level: "info", destination: pino.destination({ dest: options.logFile, sync: false }), service: "bench" }),
       flags: Flags.layerTest({}),
       config: ConfigProvider.fromEnvRecord({

@@ -15,8 +15,7 @@ import { type Post, PostRepo } from "../../db/PostRepo.ts"
 import { PublishAttemptRepo, type RecordedAttempt } from "../../db/PublishAttemptRepo.ts"
 import type { FlagValues } from "../../flags/Flags.ts"
 import { Flags } from "../../flags/Flags.ts"
-import { connectorsLayer } from "../../jobs/connectors/ConnectorsLive.ts"
-import { oauthProvidersLayer } from "../../jobs/connectors/OAuthProvidersLive.ts"
+import { partnersLayer } from "../../jobs/connectors/PartnersLive.ts"
 import { partnerEndpointsFor } from "../../jobs/connectors/PartnerEndpoints.ts"
 import { PostScheduler } from "../../jobs/PostScheduler.ts"
 import { startWorkers } from "../../jobs/Workers.ts"
@@ -93,8 +92,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
   const runtime = ManagedRuntime.make(
     appLayer({
       databaseUrl: DatabaseUrl.fromUrl(t.url),
-      connectors: connectorsLayer(partnerEndpointsFor(sim.url, { timeoutMs: 3_000 })),
-      oauth: oauthProvidersLayer(partnerEndpointsFor(sim.url, { timeoutMs: 3_000 })),
+      partners: partnersLayer(partnerEndpointsFor(sim.url, { timeoutMs: 3_000 })),
       logger:
         options.logLines === undefined
           ? pino({ level: "silent" })
