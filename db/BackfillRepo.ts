@@ -3,7 +3,7 @@
 // Decisions are conditional updates, so a second accept or a late decline cannot change the first.
 import { Context, Effect, Layer, Schema } from "effect"
 import { type Kysely, sql, type Transaction } from "kysely"
-import { Database, DatabaseError } from "./Database.ts"
+import { Database, type DatabaseError, databaseError } from "./Database.ts"
 import type { BackfillOfferRow, BackfillStatus, DatabaseSchema } from "./DatabaseSchema.ts"
 
 export class BackfillNotFound extends Schema.TaggedError<BackfillNotFound>()("BackfillNotFound", {
@@ -62,8 +62,6 @@ const toOffer = (row: BackfillOfferRow): BackfillOffer => ({
   createdAt: row.created_at
 })
 
-const dbError = (operation: string) => (e: unknown) =>
-  new DatabaseError({ operation, message: e instanceof Error ? e.message : String(e) })
 
 export class BackfillRepo extends Context.Service<
   BackfillRepo,
@@ -144,7 +142,7 @@ export class BackfillRepo extends Context.Service<
               .where("status", "=", "offered")
               .returningAll()
               .executeTakeFirst(),
-          catch: dbError("BackfillRepo.decide")
+          catch: databaseError("BackfillRepo.decide")
         })
         return row === undefined ? undefined : toOffer(row)
       })
@@ -152,7 +150,7 @@ export class BackfillRepo extends Context.Service<
       const setJob = Effect.fn("BackfillRepo.setJob")(function* (trx: Executor, id: string, jobId: string) {
         yield* Effect.tryPromise({
           try: () => trx.updateTable("backfill_offers").set({ job_id: jobId }).where("id", "=", id).execute(),
-          catch: dbError("BackfillRepo.setJob")
+          catch: databaseError("BackfillRepo.setJob")
         })
       })
 

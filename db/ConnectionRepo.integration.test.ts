@@ -73,6 +73,25 @@ describe("ConnectionRepo tokens", () => {
     expect(await repo((r) => r.hasRefreshToken(tenantId, connection.id))).toBe(true)
   })
 
+  it("refuses a second connection of the same account in one tenant as ConnectionExists, writing nothing", async () => {
+    const { tenantId, connection } = await newConnection()
+    const again = {
+      tenantId,
+      brandId: "brand-7",
+      platform: "linkedin" as const,
+      partnerAccountId: connection.partnerAccountId,
+      tokens: { accessToken: Redacted.make("AQV-second") }
+    }
+    expect(failureTag(await repoExit((r) => r.create(again)))).toBe("ConnectionExists")
+    const rows = await t.db.selectFrom("connections").select("id").where("tenant_id", "=", tenantId).execute()
+    expect(rows.map((r) => r.id)).toEqual([connection.id])
+    expect((await repo((r) => r.audit(tenantId, connection.id))).map((a) => a.action)).toEqual(["created"])
+    expect(Redacted.value((await repo((r) => r.credentials(tenantId, connection.id))).accessToken)).toBe("AQV-access-token-one")
+    // Another tenant may connect the same account.
+    const other = await insertTenant(t.db)
+    expect((await repo((r) => r.create({ ...again, tenantId: other }))).tenantId).toBe(other)
+  })
+
   it("treats another tenant's connection exactly like a missing one", async () => {
     const { connection } = await newConnection()
     const other = await insertTenant(t.db, "Other")

@@ -11,6 +11,12 @@ import type { ConnectionRow, ConnectionStatus, ConnectionsTable, DatabaseSchema,
 import { holdScheduledPosts } from "./PostRepo.ts"
 import { TokenCipher, type TokenDecryptError } from "./TokenCipher.ts"
 
+/** The tenant has this partner account connected already (another request connected it first). */
+export class ConnectionExists extends Schema.TaggedError<ConnectionExists>()("ConnectionExists", {
+  platform: Schema.String,
+  partnerAccountId: Schema.String
+}) {}
+
 export class ConnectionNotFound extends Schema.TaggedError<ConnectionNotFound>()("ConnectionNotFound", {
   tenantId: Schema.String,
   connectionId: Schema.String
@@ -167,7 +173,8 @@ const CONNECTION_COLUMNS = [
 export class ConnectionRepo extends Context.Service<
   ConnectionRepo,
   {
-    readonly create: (input: NewConnectionInput) => Effect.Effect<Connection, DatabaseError>
+    /** A new connection and its `created` audit row; ConnectionExists when the tenant has the account already. */
+    readonly create: (input: NewConnectionInput) => Effect.Effect<Connection, ConnectionExists | DatabaseError>
     readonly get: (tenantId: string, id: string) => Effect.Effect<Connection, ConnectionNotFound | DatabaseError>
     /** The connector's view, with the access token decrypted (still Redacted). */
     readonly credentials: (
@@ -269,8 +276,10 @@ export class ConnectionRepo extends Context.Service<
                 access_token_enc: cipher.encrypt(tokens.accessToken),
                 refresh_token_enc: refresh === undefined || isEmpty(refresh) ? null : cipher.encrypt(refresh)
               })
+              .onConflict((oc) => oc.columns(["tenant_id", "platform", "partner_account_id"]).doNothing())
               .returning(CONNECTION_COLUMNS)
-              .executeTakeFirstOrThrow()
+              .executeTakeFirst()
+            if (inserted === undefined) return undefined
             await audit(trx, { tenantId: input.tenantId, connectionId: inserted.id }, "created", input.actor ?? "system", {
               platform: input.platform,
               scopes: inserted.scopes
@@ -278,6 +287,9 @@ export class ConnectionRepo extends Context.Service<
             return inserted
           })
         )
+        if (row === undefined) {
+          return yield* new ConnectionExists({ platform: input.platform, partnerAccountId: input.partnerAccountId })
+        }
         return toConnection(row)
       })
 

@@ -13,6 +13,16 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
   message: Schema.String
 }) {}
 
+/** `catch` for a database call: the operation and the driver's message. */
+export const databaseError =
+  (operation: string) =>
+  (e: unknown): DatabaseError =>
+    new DatabaseError({ operation, message: e instanceof Error ? e.message : String(e) })
+
+/** PostgreSQL's unique_violation (23505) on this constraint. */
+export const isUniqueViolation = (e: unknown, constraint: string): boolean =>
+  e instanceof Error && "code" in e && e.code === "23505" && "constraint" in e && e.constraint === constraint
+
 /** Carries a failed transaction body's cause through Kysely's rollback. */
 class RolledBack extends Error {
   readonly body: Cause.Cause<unknown>
@@ -69,13 +79,13 @@ export class Database extends Context.Service<
       )
       const report = yield* Effect.tryPromise({
         try: () => migrateToLatest(db),
-        catch: (e) => new DatabaseError({ operation: "migrate", message: e instanceof Error ? e.message : String(e) })
+        catch: databaseError("migrate")
       }).pipe(Effect.orDie)
       if (report.applied.length > 0) yield* Effect.logInfo("migrations applied").pipe(Effect.annotateLogs("migrations", report.applied))
       const use = <A>(operation: string, f: (db: Kysely<DatabaseSchema>) => Promise<A>) =>
         Effect.tryPromise({
           try: () => f(db),
-          catch: (e) => new DatabaseError({ operation, message: e instanceof Error ? e.message : String(e) })
+          catch: databaseError(operation)
         }).pipe(Effect.withSpan(`Database.${operation}`))
       const transaction = <A, E>(operation: string, f: (trx: Transaction<DatabaseSchema>) => Effect.Effect<A, E>) =>
         Effect.flatMap(Effect.context<never>(), (context) =>
@@ -93,7 +103,7 @@ export class Database extends Context.Service<
           Effect.catch((e): Effect.Effect<never, E | DatabaseError> =>
             e instanceof RolledBack
               ? Effect.failCause(e.body as Cause.Cause<E>)
-              : Effect.fail(new DatabaseError({ operation, message: e instanceof Error ? e.message : String(e) }))
+              : Effect.fail(databaseError(operation)(e))
           ),
           Effect.withSpan(`Database.transaction.${operation}`)
         )

@@ -6,7 +6,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import { type Kysely, sql, type Transaction, type UpdateObject } from "kysely"
 import type { PostContent, PostFormat } from "../core/publish/Connector.ts"
 import type { ErrorCode, Platform } from "../core/taxonomy/Taxonomy.ts"
-import { Database, DatabaseError } from "./Database.ts"
+import { Database, type DatabaseError, databaseError, isUniqueViolation } from "./Database.ts"
 import type { ConnectionStatus, DatabaseSchema, PostRow, PostStatus } from "./DatabaseSchema.ts"
 import { before, decodeCursor, encodeCursor, exactTime } from "./KeysetCursor.ts"
 
@@ -172,11 +172,6 @@ const toPost = (row: PostRow): Post => ({
 const IN_FLIGHT: ReadonlyArray<PostStatus> = ["scheduled", "publishing"]
 const PUBLISHABLE: ReadonlyArray<PostStatus> = ["scheduled", "publishing", "held"]
 
-const isUniqueViolation = (e: unknown, constraint: string): boolean =>
-  e instanceof Error && "code" in e && e.code === "23505" && "constraint" in e && e.constraint === constraint
-
-const dbError = (operation: string) => (e: unknown) =>
-  new DatabaseError({ operation, message: e instanceof Error ? e.message : String(e) })
 
 export class PostRepo extends Context.Service<
   PostRepo,
@@ -284,7 +279,7 @@ export class PostRepo extends Context.Service<
           catch: (e) =>
             post.dedupeKey !== undefined && isUniqueViolation(e, "posts_dedupe_key_key")
               ? new DuplicatePost({ dedupeKey: post.dedupeKey })
-              : dbError("PostRepo.insert")(e)
+              : databaseError("PostRepo.insert")(e)
         })
         return toPost(row)
       })
@@ -441,7 +436,7 @@ export class PostRepo extends Context.Service<
                 returning id, publish_ticket, scheduled_at
               )
               select id, publish_ticket, scheduled_at from released order by scheduled_at, id`.execute(trx),
-          catch: dbError("PostRepo.releaseHeld")
+          catch: databaseError("PostRepo.releaseHeld")
         })
         return result.rows.map((r): Released => ({ id: r.id, ticket: r.publish_ticket, scheduledAt: r.scheduled_at }))
       })
@@ -464,7 +459,7 @@ export class PostRepo extends Context.Service<
                 .where("status", "=", from)
                 .returning(["id", "publish_ticket", "scheduled_at"])
                 .executeTakeFirst(),
-            catch: dbError(operation)
+            catch: databaseError(operation)
           })
           return row === undefined || row.publish_ticket === null
             ? undefined
@@ -541,7 +536,7 @@ export class PostRepo extends Context.Service<
                 .where("id", "=", id)
                 .where("status", "=", "held")
                 .executeTakeFirst(),
-            catch: dbError(operation)
+            catch: databaseError(operation)
           }).pipe(
             Effect.map((result) => result.numUpdatedRows > 0n),
             Effect.withSpan(operation)

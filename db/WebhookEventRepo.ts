@@ -6,7 +6,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import { type Kysely, sql, type Transaction } from "kysely"
 import type { Platform } from "../core/taxonomy/Taxonomy.ts"
 import type { WebhookUrgency } from "../core/webhooks/WebhookEvents.ts"
-import { Database, DatabaseError } from "./Database.ts"
+import { Database, type DatabaseError, databaseError } from "./Database.ts"
 import type { DatabaseSchema, WebhookEventRow, WebhookEventStatus } from "./DatabaseSchema.ts"
 
 export class WebhookEventNotFound extends Schema.TaggedError<WebhookEventNotFound>()("WebhookEventNotFound", {
@@ -102,7 +102,7 @@ export class WebhookEventRepo extends Context.Service<
               .executeTakeFirstOrThrow()
             return { id: first.id, duplicate: true }
           },
-          catch: (e) => new DatabaseError({ operation: "WebhookEventRepo.receive", message: e instanceof Error ? e.message : String(e) })
+          catch: databaseError("WebhookEventRepo.receive")
         })
         return row
       })
@@ -151,7 +151,7 @@ export class WebhookEventRepo extends Context.Service<
               .where("status", "in", ["failed", "dead_lettered"])
               .returningAll()
               .executeTakeFirst(),
-          catch: (e) => new DatabaseError({ operation: "WebhookEventRepo.requeue", message: e instanceof Error ? e.message : String(e) })
+          catch: databaseError("WebhookEventRepo.requeue")
         })
         return row === undefined ? undefined : toEvent(row)
       })

@@ -5,7 +5,7 @@
 import { Config, Context, Effect, Layer, Redacted, Schedule, Schema } from "effect"
 import type { Transaction } from "kysely"
 import { fromKysely, PgBoss, type Queue } from "pg-boss"
-import { DatabaseError } from "../db/Database.ts"
+import { DatabaseError, databaseError } from "../db/Database.ts"
 import type { DatabaseSchema } from "../db/DatabaseSchema.ts"
 import { DatabaseUrl } from "../db/DatabaseUrl.ts"
 import { MetricRecorder } from "../observability/MetricRecorder.ts"
@@ -46,8 +46,6 @@ export const JobQueueConfig = Config.all({
 /** Queues whose jobs should start at once rather than at the next poll. */
 const NOTIFY_QUEUES: ReadonlySet<QueueName> = new Set(["webhook"])
 
-const failure = (operation: string) => (e: unknown) =>
-  new DatabaseError({ operation, message: e instanceof Error ? e.message : String(e) })
 
 export class JobQueue extends Context.Service<
   JobQueue,
@@ -110,7 +108,7 @@ export class JobQueue extends Context.Service<
             }
             return boss
           },
-          catch: failure("jobs.start")
+          catch: databaseError("jobs.start")
         }).pipe(Effect.orDie),
         (boss) => Effect.promise(() => boss.stop({ graceful: true, timeout: config.stopTimeoutMs }))
       )
@@ -139,7 +137,7 @@ export class JobQueue extends Context.Service<
                 ...(options.priority !== undefined ? { priority: options.priority } : {}),
                 ...(options.trx !== undefined ? { db: fromKysely(options.trx) } : {})
               }),
-            catch: failure(`jobs.send.${queue}`)
+            catch: databaseError(`jobs.send.${queue}`)
           })
         }).pipe(Effect.withSpan(`JobQueue.send.${queue}`))
       const sendBatch = <Q extends QueueName>(
@@ -159,7 +157,7 @@ export class JobQueue extends Context.Service<
               Effect.mapError((e) => new DatabaseError({ operation: `jobs.sendBatch.${queue}`, message: e.message }))
             )
           )
-          yield* Effect.tryPromise({ try: () => boss.insert(queue, rows), catch: failure(`jobs.sendBatch.${queue}`) })
+          yield* Effect.tryPromise({ try: () => boss.insert(queue, rows), catch: databaseError(`jobs.sendBatch.${queue}`) })
         }).pipe(Effect.withSpan(`JobQueue.sendBatch.${queue}`))
       return JobQueue.of({ boss, send, sendBatch })
     })

@@ -221,10 +221,17 @@ export class OAuthConnect extends Context.Service<
         if (identity.accounts.length === 0) return yield* new NoAccountGranted({ platform: intent.platform })
         const accounts: Array<ConnectedAccount> = []
         for (const account of identity.accounts) {
-          const existing = yield* connections.findByAccount(intent.tenantId, intent.platform, account.accountId)
+          const found = connections.findByAccount(intent.tenantId, intent.platform, account.accountId)
+          const reconnected = (existing: Connection) =>
+            Effect.as(reconnectOne(intent, existing, tokens, identity), {
+              connectionId: existing.id,
+              accountId: account.accountId,
+              displayName: account.displayName,
+              created: false
+            } satisfies ConnectedAccount)
+          const existing = yield* found
           if (existing !== undefined) {
-            yield* reconnectOne(intent, existing, tokens, identity)
-            accounts.push({ connectionId: existing.id, accountId: account.accountId, displayName: account.displayName, created: false })
+            accounts.push(yield* reconnected(existing))
             continue
           }
           const created = yield* connections.create({
@@ -236,8 +243,16 @@ export class OAuthConnect extends Context.Service<
             displayName: account.displayName ?? undefined,
             tokens: tokensFor(tokens, identity, account.accountId),
             actor: intent.actor
-          })
-          accounts.push({ connectionId: created.id, accountId: account.accountId, displayName: account.displayName, created: true })
+          }).pipe(
+            Effect.map((c): ConnectedAccount => ({ connectionId: c.id, accountId: account.accountId, displayName: account.displayName, created: true })),
+            // Another callback connected the account between our read and our insert: reconnect it instead.
+            Effect.catchTag("ConnectionExists", () =>
+              Effect.flatMap(found, (now) =>
+                now === undefined ? Effect.die(new Error("a connection that exists was not found")) : reconnected(now)
+              )
+            )
+          )
+          accounts.push(created)
         }
         return { kind: "connected", accounts } satisfies ConnectOutcome
       })
