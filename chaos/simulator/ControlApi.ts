@@ -17,7 +17,7 @@ export interface ControlContext {
   readonly calls: CallLog
   readonly clock: () => number
   /** Aborted when the simulator closes: ends webhook deliveries still waiting for an answer. */
-  readonly signal?: AbortSignal | undefined
+  readonly signal: AbortSignal
 }
 
 const Selector = {
@@ -221,7 +221,7 @@ const deliver = async (ctx: ControlContext, request: typeof WebhookDeliveryReque
     return jsonResponse(200, await deliverWebhook({ state: ctx.state, clock: ctx.clock, signal: ctx.signal }, request))
   } catch (cause) {
     if (!(cause instanceof DeliveryFailed)) throw cause
-    return jsonResponse(/timeout|aborted/i.test(cause.message) ? 504 : 502, { error: `webhook delivery failed: ${cause.message}` })
+    return jsonResponse(cause.timedOut ? 504 : 502, { error: `webhook delivery failed: ${cause.message}` })
   }
 }
 

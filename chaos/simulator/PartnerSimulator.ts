@@ -111,7 +111,7 @@ const locate = (host: string, method: string, path: string): Located | undefined
 export const startPartnerSimulator = async (options: PartnerSimulatorOptions = {}): Promise<RunningSimulator> => {
   const clock = options.clock ?? Date.now
   const state = new SimulatorState(clock)
-  // Google's signing key exists from the start, so its JWKS is stable for the simulator's life.
+  // Makes Google's signing key (an RSA key pair) at start-up rather than on the first certs or push call.
   state.googleSigningKey()
   const closingSignal = new AbortController()
   const faults = new FaultBook(options.seed ?? 20_261_123)

@@ -66,6 +66,15 @@ export const authorizationToken = (req: SimRequest): string | undefined => {
   return colon < 0 ? undefined : decoded.slice(colon + 1)
 }
 
+/**
+ * A positive integer query parameter (count, limit, offset…), capped at `max`; `fallback` when it is
+ * absent or anything else. An offset's fallback of 0 makes 0 and negatives both read as 0.
+ */
+export const intParam = (req: SimRequest, name: string, fallback: number, max = Number.POSITIVE_INFINITY): number => {
+  const n = Number(req.query.get(name) ?? fallback)
+  return Number.isInteger(n) && n > 0 ? Math.min(n, max) : fallback
+}
+
 export const DEDUPE_HEADER = "x-postd-dedupe-key"
 
 export const dedupeKeyOf = (req: SimRequest): string | undefined => {

@@ -35,3 +35,30 @@ export const redirectResponse = (location: string): SimResponse => ({
 
 export const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+/** Epoch ms as whole epoch seconds, the form of partners' iat, created_at, create_time and the like. */
+export const seconds = (ms: number): number => Math.floor(ms / 1_000)
+
+/**
+ * Keeps the fields a comma-separated list of dotted paths names (Mailchimp's `fields`, Google's
+ * `readMask`: `lists.id`, `metadata.placeId`); paths into an array apply to each element. No
+ * fields: the whole value.
+ */
+export const onlyFields = (value: unknown, fields: string | null): unknown => {
+  if (fields === null || fields.trim() === "") return value
+  const paths = fields
+    .split(",")
+    .map((f) => f.trim().split("."))
+    .filter((p) => p.every((segment) => segment !== ""))
+  const pick = (node: unknown, wanted: ReadonlyArray<ReadonlyArray<string>>): unknown => {
+    if (Array.isArray(node)) return node.map((item: unknown) => pick(item, wanted))
+    if (typeof node !== "object" || node === null || wanted.some((p) => p.length === 0)) return node
+    const out: Record<string, unknown> = {}
+    for (const [key, child] of Object.entries(node)) {
+      const below = wanted.filter((p) => p[0] === key).map((p) => p.slice(1))
+      if (below.length > 0) out[key] = pick(child, below)
+    }
+    return out
+  }
+  return pick(value, paths)
+}

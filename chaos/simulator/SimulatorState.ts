@@ -233,6 +233,14 @@ export class SimulatorState {
     return this.accounts.get(key(platform, accountId))
   }
 
+  /** Those of `accountIds` that exist and are not deleted, in the given order (a grant's live accounts). */
+  liveAccounts(platform: Platform, accountIds: ReadonlyArray<string>): ReadonlyArray<Account> {
+    return accountIds.flatMap((id) => {
+      const account = this.account(platform, id)
+      return account === undefined || account.deleted ? [] : [account]
+    })
+  }
+
   listAccounts(platform?: Platform): ReadonlyArray<Account> {
     return [...this.accounts.values()].filter((a) => platform === undefined || a.platform === platform)
   }

@@ -5,10 +5,10 @@
 // "accounts/A/locations/L".
 import { gbpErrors, gbpTokenError, googleError } from "../errors/gbpErrors.ts"
 import { authorizeEndpoint, type OAuthSpec, tokenEndpoint } from "../OAuthFlow.ts"
-import { authorizationToken, dedupeKeyOf, paramOf, stringAt, valueAt } from "../SimRequest.ts"
-import { jsonResponse, type SimResponse } from "../SimResponse.ts"
+import { authorizationToken, dedupeKeyOf, intParam, paramOf, stringAt, valueAt } from "../SimRequest.ts"
+import { jsonResponse, onlyFields, type SimResponse, seconds } from "../SimResponse.ts"
 import { GBP_SCOPE } from "../TokenPolicy.ts"
-import { GOOGLE_CERTS_CACHE_CONTROL } from "../webhooks/GoogleSigningKey.ts"
+import { GOOGLE_CERTS_CACHE_CONTROL, GOOGLE_CERTS_MAX_AGE_SEC } from "../webhooks/GoogleSigningKey.ts"
 import { checkAccess } from "./AccessCheck.ts"
 import { callInfo, exactHost, type Handler, type PlatformModule, type RouteContext, route } from "./PlatformModule.ts"
 
@@ -88,8 +88,7 @@ const listLocalPosts: Handler = (ctx, template) => {
   const location = locationOf(ctx)
   const access = checkAccess(state, "gbp", authorizationToken(req), { accountId: location, scopes: [GBP_SCOPE] })
   if (!access.ok) return gbpErrors.denied(access.denial, callInfo(req, template, location))
-  const requested = Number(req.query.get("pageSize") ?? "20")
-  const pageSize = Number.isInteger(requested) && requested > 0 ? Math.min(requested, 100) : 20
+  const pageSize = intParam(req, "pageSize", 20, 100)
   const posts = [...state.posts({ platform: "gbp", accountId: location })].reverse()
   return jsonResponse(200, { localPosts: posts.slice(0, pageSize).map((p) => localPost(p.partnerId, p.text, p.createdAt)) })
 }
@@ -98,12 +97,11 @@ const LOCATION_NAME = /^accounts\/([^/]+)\/locations\/([^/]+)$/
 
 /** The grant's locations as `{account, location}` ids, deleted ones left out. */
 const grantLocations = (ctx: RouteContext, accountIds: ReadonlyArray<string>): ReadonlyArray<{ readonly account: string; readonly location: string; readonly title: string }> =>
-  accountIds.flatMap((id) => {
-    const match = LOCATION_NAME.exec(id)
-    const found = ctx.state.account("gbp", id)
+  ctx.state.liveAccounts("gbp", accountIds).flatMap((found) => {
+    const match = LOCATION_NAME.exec(found.accountId)
     const account = match?.[1]
     const location = match?.[2]
-    return account === undefined || location === undefined || found === undefined || found.deleted ? [] : [{ account, location, title: found.name }]
+    return account === undefined || location === undefined ? [] : [{ account, location, title: found.name }]
   })
 
 /** GET v1/accounts: the accounts holding the grant's locations. Proto3 JSON leaves out an empty list. */
@@ -120,13 +118,13 @@ const listAccounts: Handler = (ctx, template) => {
   return jsonResponse(200, accounts.length === 0 ? {} : { accounts })
 }
 
-const LOCATION_FIELDS = ["name", "title"] as const
-
-const readMaskOf = (ctx: RouteContext): ReadonlyArray<string> =>
+/** The readMask with its empty entries left out; "" when it names no field (the API then refuses the call). */
+const readMaskOf = (ctx: RouteContext): string =>
   (ctx.req.query.get("readMask") ?? ctx.req.query.get("read_mask") ?? "")
     .split(",")
     .map((f) => f.trim())
     .filter((f) => f !== "")
+    .join(",")
 
 const missingReadMask = (): SimResponse =>
   googleError(400, "INVALID_ARGUMENT", "Request contains an invalid argument.", {
@@ -135,9 +133,9 @@ const missingReadMask = (): SimResponse =>
   })
 
 /**
- * GET v1/accounts/{a}/locations?readMask=…: the grant's locations under that account, with the
- * fields the mask names (readMask is required, as on the real API). An account the grant holds no
- * location of is refused as Google refuses an account the caller cannot see.
+ * GET v1/accounts/{a}/locations?readMask=…: the grant's locations under that account (name and
+ * title), with the fields the mask names (readMask is required, as on the real API). An account the
+ * grant holds no location of is refused as Google refuses an account the caller cannot see.
  */
 const listLocations: Handler = (ctx, template) => {
   const call = callInfo(ctx.req, template, undefined)
@@ -151,10 +149,7 @@ const listLocations: Handler = (ctx, template) => {
   }
   const locations = grantLocations(ctx, access.grant.accountIds)
     .filter((l) => l.account === account)
-    .map((l) => {
-      const full: Readonly<Record<(typeof LOCATION_FIELDS)[number], string>> = { name: `locations/${l.location}`, title: l.title }
-      return Object.fromEntries(LOCATION_FIELDS.filter((f) => readMask.includes(f)).map((f) => [f, full[f]]))
-    })
+    .map((l) => onlyFields({ name: `locations/${l.location}`, title: l.title }, readMask))
   return jsonResponse(200, locations.length === 0 ? {} : { locations })
 }
 
@@ -194,23 +189,12 @@ const getLocation: Handler = (ctx, template) => {
       canOperateLocalPost: healthy
     }
   }
-  const picked: Record<string, unknown> = {}
-  for (const path of readMask) {
-    const [top = "", sub] = path.split(".", 2)
-    const value = full[top]
-    if (value === undefined) continue
-    if (sub === undefined) picked[top] = value
-    else {
-      const earlier = picked[top]
-      picked[top] = { ...(typeof earlier === "object" && earlier !== null ? earlier : {}), [sub]: valueAt(value, sub) }
-    }
-  }
-  return jsonResponse(200, picked)
+  return jsonResponse(200, onlyFields(full, readMask))
 }
 
 /** Google's OIDC certs: the keys Pub/Sub push tokens are signed with. */
 const certs: Handler = (ctx) => {
-  const expires = new Date(ctx.state.now() + 6 * 3_600_000).toUTCString()
+  const expires = new Date(ctx.state.now() + GOOGLE_CERTS_MAX_AGE_SEC * 1_000).toUTCString()
   return jsonResponse(200, ctx.state.googleSigningKey().jwks(), { "cache-control": GOOGLE_CERTS_CACHE_CONTROL, expires })
 }
 
@@ -235,7 +219,7 @@ const tokeninfo: Handler = (ctx) => {
     aud: access.grant.clientId,
     sub: access.grant.userId,
     scope: [...access.grant.scopes].join(" "),
-    ...(expiresAt === null ? {} : { exp: String(Math.floor(expiresAt / 1_000)), expires_in: String(Math.max(0, Math.floor((expiresAt - now) / 1_000))) }),
+    ...(expiresAt === null ? {} : { exp: String(seconds(expiresAt)), expires_in: String(Math.max(0, seconds(expiresAt - now))) }),
     access_type: "offline"
   })
 }

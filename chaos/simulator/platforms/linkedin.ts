@@ -4,8 +4,8 @@
 // A post whose commentary repeats the author's earlier post is refused as LinkedIn does (422).
 import { duplicatePost, linkedinErrors, linkedinTokenError, nonexistentVersion } from "../errors/linkedinErrors.ts"
 import { authorizeEndpoint, type OAuthSpec, tokenEndpoint } from "../OAuthFlow.ts"
-import { authorizationToken, dedupeKeyOf, headerOf, paramOf, stringAt, type SimRequest } from "../SimRequest.ts"
-import { emptyResponse, jsonResponse, type SimResponse } from "../SimResponse.ts"
+import { authorizationToken, dedupeKeyOf, headerOf, intParam, paramOf, stringAt, type SimRequest } from "../SimRequest.ts"
+import { emptyResponse, jsonResponse, type SimResponse, seconds } from "../SimResponse.ts"
 import { checkAccess } from "./AccessCheck.ts"
 import { callInfo, exactHost, type Handler, type PlatformModule, type RouteContext, route } from "./PlatformModule.ts"
 
@@ -64,6 +64,11 @@ const createPost: Handler = (ctx, template) => {
   return emptyResponse(201, { "x-restli-id": post.partnerId, "x-linkedin-id": post.partnerId, "x-restli-protocol-version": "2.0.0" })
 }
 
+const pagingOf = (req: SimRequest, fallbackCount: number): { readonly start: number; readonly count: number } => ({
+  start: intParam(req, "start", 0),
+  count: intParam(req, "count", fallbackCount, 100)
+})
+
 const listPosts: Handler = (ctx, template) => {
   const { req, state } = ctx
   const version = versionProblem(req)
@@ -73,8 +78,7 @@ const listPosts: Handler = (ctx, template) => {
   if (req.query.get("q") !== "author" || author === undefined) return linkedinErrors.invalidRequest("q=author and author are required", call)
   const access = checkAccess(state, "linkedin", authorizationToken(req), { accountId: author })
   if (!access.ok) return linkedinErrors.denied(access.denial, call)
-  const requested = Number(req.query.get("count") ?? "10")
-  const count = Number.isInteger(requested) && requested > 0 ? Math.min(requested, 100) : 10
+  const { count } = pagingOf(req, 10)
   const all = [...state.posts({ platform: "linkedin", accountId: author })].reverse()
   return jsonResponse(200, {
     paging: { start: 0, count, links: [], total: all.length },
@@ -95,15 +99,6 @@ const listPosts: Handler = (ctx, template) => {
 // Any one of these lets a member read the organizations they hold a role in.
 const ORGANIZATION_ROLE_SCOPES = ["r_organization_social", "w_organization_social", "r_organization_admin", "rw_organization_admin"]
 
-const pagingOf = (req: SimRequest, fallbackCount: number): { readonly start: number; readonly count: number } => {
-  const start = Number(req.query.get("start") ?? "0")
-  const count = Number(req.query.get("count") ?? String(fallbackCount))
-  return {
-    start: Number.isInteger(start) && start >= 0 ? start : 0,
-    count: Number.isInteger(count) && count > 0 ? Math.min(count, 100) : fallbackCount
-  }
-}
-
 /**
  * GET /rest/organizationAcls?q=roleAssignee: the token's member is ADMINISTRATOR (APPROVED) of every
  * organization in the grant; filtering by another role or state finds nothing.
@@ -123,7 +118,9 @@ const organizationAcls: Handler = (ctx, template) => {
   const roleState = req.query.get("state") ?? "APPROVED"
   const organizations =
     role === "ADMINISTRATOR" && roleState === "APPROVED"
-      ? access.grant.accountIds.filter((id) => id.startsWith("urn:li:organization:") && state.account("linkedin", id)?.deleted === false)
+      ? state
+          .liveAccounts("linkedin", access.grant.accountIds.filter((id) => id.startsWith("urn:li:organization:")))
+          .map((a) => a.accountId)
       : []
   const { start, count } = pagingOf(req, 10)
   return jsonResponse(200, {
@@ -148,8 +145,6 @@ const userinfo: Handler = (ctx, template) => {
     locale: { country: "US", language: "en" }
   })
 }
-
-const seconds = (ms: number): number => Math.floor(ms / 1_000)
 
 /**
  * POST /oauth/v2/introspectToken (form client_id, client_secret, token): a token of this client

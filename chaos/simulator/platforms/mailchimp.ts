@@ -3,8 +3,8 @@
 // are no scopes: removing any scope from a grant stands for a role that may no longer send (403).
 import { mailchimpErrors, mailchimpTokenError, problem, resourceNotFound, wrongDatacenter } from "../errors/mailchimpErrors.ts"
 import { authorizeEndpoint, type OAuthSpec, tokenEndpoint } from "../OAuthFlow.ts"
-import { authorizationToken, dedupeKeyOf, stringAt, valueAt } from "../SimRequest.ts"
-import { emptyResponse, jsonResponse, type SimResponse } from "../SimResponse.ts"
+import { authorizationToken, dedupeKeyOf, intParam, stringAt, valueAt } from "../SimRequest.ts"
+import { emptyResponse, jsonResponse, onlyFields, type SimResponse } from "../SimResponse.ts"
 import type { Grant, Post } from "../SimulatorState.ts"
 import { checkAccess } from "./AccessCheck.ts"
 import { callInfo, exactHost, type Handler, type HostMount, type PlatformModule, type RouteContext, route } from "./PlatformModule.ts"
@@ -122,51 +122,20 @@ const listCampaigns: Handler = (ctx, template) => {
   const account = queryListAccount(ctx)
   const checked = guard(ctx, template, account, false)
   if (!checked.ok) return checked.response
-  const requested = Number(ctx.req.query.get("count") ?? "10")
-  const count = Number.isInteger(requested) && requested > 0 ? Math.min(requested, 1_000) : 10
+  const count = intParam(ctx.req, "count", 10, 1_000)
   const mine = new Set(account === undefined ? checked.grant.accountIds : [account])
   const campaigns = ctx.state.posts({ platform: "mailchimp" }).filter((p) => mine.has(p.accountId))
   return jsonResponse(200, { campaigns: [...campaigns].reverse().slice(0, count).map(campaignView), total_items: campaigns.length })
 }
 
-/**
- * Mailchimp's `fields` parameter: a comma-separated list of dotted paths to keep (`lists.id`); paths
- * into an array apply to each element. No `fields`: the whole object.
- */
-const onlyFields = (value: unknown, fields: string | null): unknown => {
-  if (fields === null || fields.trim() === "") return value
-  const paths = fields
-    .split(",")
-    .map((f) => f.trim().split("."))
-    .filter((p) => p.every((segment) => segment !== ""))
-  const pick = (node: unknown, wanted: ReadonlyArray<ReadonlyArray<string>>): unknown => {
-    if (Array.isArray(node)) return node.map((item: unknown) => pick(item, wanted))
-    if (typeof node !== "object" || node === null || wanted.some((p) => p.length === 0)) return node
-    const out: Record<string, unknown> = {}
-    for (const [key, child] of Object.entries(node)) {
-      const below = wanted.filter((p) => p[0] === key).map((p) => p.slice(1))
-      if (below.length > 0) out[key] = pick(child, below)
-    }
-    return out
-  }
-  return pick(value, paths)
-}
-
-/** GET /3.0/lists: the grant's audiences in this data center. */
+/** GET /3.0/lists: the grant's audiences in this data center, cut down to `fields` (`lists.id`) when given. */
 const listLists: Handler = (ctx, template) => {
   const checked = guard(ctx, template, undefined, false)
   if (!checked.ok) return checked.response
   const dc = dcOf(ctx)
-  const lists = checked.grant.accountIds
-    .filter((id) => id.startsWith(`${dc}:`))
-    .flatMap((id) => {
-      const account = ctx.state.account("mailchimp", id)
-      return account === undefined || account.deleted ? [] : [account]
-    })
-  const count = Number(ctx.req.query.get("count") ?? "10")
-  const offset = Number(ctx.req.query.get("offset") ?? "0")
-  const from = Number.isInteger(offset) && offset >= 0 ? offset : 0
-  const page = lists.slice(from, from + (Number.isInteger(count) && count > 0 ? Math.min(count, 1_000) : 10))
+  const lists = ctx.state.liveAccounts("mailchimp", checked.grant.accountIds.filter((id) => id.startsWith(`${dc}:`)))
+  const from = intParam(ctx.req, "offset", 0)
+  const page = lists.slice(from, from + intParam(ctx.req, "count", 10, 1_000))
   const body = {
     lists: page.map((account) => {
       const id = account.accountId.slice(dc.length + 1)

@@ -4,9 +4,9 @@
 // id, an Instagram user by its bare id in the path and "ig:<id>" as account id.
 import { graphError, metaErrors } from "../errors/metaErrors.ts"
 import { authorizeEndpoint, type OAuthErrorContext, type OAuthErrorKind, type OAuthSpec, tokenEndpoint } from "../OAuthFlow.ts"
-import { authorizationToken, dedupeKeyOf, paramOf, type SimRequest } from "../SimRequest.ts"
+import { authorizationToken, dedupeKeyOf, intParam, paramOf, type SimRequest } from "../SimRequest.ts"
 import { jsonResponse, type SimResponse } from "../SimResponse.ts"
-import type { Account, Post } from "../SimulatorState.ts"
+import type { Post } from "../SimulatorState.ts"
 import { type AccessRequirements, checkAccess } from "./AccessCheck.ts"
 import { callInfo, exactHost, type Handler, type PlatformModule, type RouteContext, route } from "./PlatformModule.ts"
 
@@ -38,10 +38,7 @@ const igOf = (ctx: RouteContext): string => igAccount(idParam(ctx))
 const invalid = (ctx: RouteContext, template: string, message: string): SimResponse =>
   metaErrors.invalidRequest(message, callInfo(ctx.req, template, undefined))
 
-const limitOf = (req: SimRequest): number => {
-  const n = Number(req.query.get("limit") ?? "25")
-  return Number.isInteger(n) && n > 0 ? Math.min(n, 100) : 25
-}
+const limitOf = (req: SimRequest): number => intParam(req, "limit", 25, 100)
 
 const newest = (posts: ReadonlyArray<Post>, limit: number): ReadonlyArray<Post> => [...posts].reverse().slice(0, limit)
 
@@ -191,9 +188,7 @@ const meAccounts: Handler = (ctx, template) => {
   const token = tokenOf(ctx.req)
   const access = checkAccess(ctx.state, "meta", token)
   if (!access.ok) return metaErrors.denied(access.denial, callInfo(ctx.req, template, undefined))
-  const live = access.grant.accountIds
-    .map((id) => ctx.state.account("meta", id))
-    .filter((account): account is Account => account !== undefined && !account.deleted)
+  const live = ctx.state.liveAccounts("meta", access.grant.accountIds)
   const pages = access.grant.scopes.has("pages_show_list") ? live.filter((a) => !a.accountId.startsWith("ig:")) : []
   const instagram = live.filter((a) => a.accountId.startsWith("ig:"))
   const data = pages.map((page) => {

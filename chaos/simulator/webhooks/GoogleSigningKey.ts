@@ -4,7 +4,7 @@
 // same kid, which only a signature check tells apart.
 import { createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto"
 
-export interface Jwk {
+interface Jwk {
   readonly kty: string
   readonly n: string
   readonly e: string
@@ -13,8 +13,11 @@ export interface Jwk {
   readonly kid: string
 }
 
+/** How long clients may cache Google's certs (6 hours): the cert endpoint's max-age and Expires. */
+export const GOOGLE_CERTS_MAX_AGE_SEC = 21_600
+
 /** What Google's cert endpoint sends with its keys (they rotate; clients cache per max-age). */
-export const GOOGLE_CERTS_CACHE_CONTROL = "public, max-age=21600, must-revalidate, no-transform"
+export const GOOGLE_CERTS_CACHE_CONTROL = `public, max-age=${GOOGLE_CERTS_MAX_AGE_SEC}, must-revalidate, no-transform`
 
 const newKey = (): KeyObject => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey
 

@@ -4,7 +4,7 @@
 // signature out) and `rawBody` (the exact bytes to send, signed as given).
 import { Schema } from "effect"
 
-export const SIGNATURE_MODES = ["valid", "wrong", "missing"] as const
+const SIGNATURE_MODES = ["valid", "wrong", "missing"] as const
 export const SignatureMode = Schema.Literals(SIGNATURE_MODES)
 export type SignatureMode = typeof SignatureMode.Type
 
@@ -18,7 +18,7 @@ const signed = {
   rawBody: Schema.optionalKey(Schema.String)
 }
 
-export const MetaVerify = Schema.Struct({
+const MetaVerify = Schema.Struct({
   platform: Schema.Literal("meta"),
   kind: Schema.Literal("verify"),
   target: Target,
@@ -26,7 +26,7 @@ export const MetaVerify = Schema.Struct({
   challenge: Schema.optionalKey(Schema.String)
 })
 
-export const MetaDeauthorize = Schema.Struct({
+const MetaDeauthorize = Schema.Struct({
   platform: Schema.Literal("meta"),
   kind: Schema.Literal("deauthorize"),
   ...signed,
@@ -39,7 +39,7 @@ export const MetaDeauthorize = Schema.Struct({
   signedRequest: Schema.optionalKey(Schema.String)
 })
 
-export const MetaEvent = Schema.Struct({
+const MetaEvent = Schema.Struct({
   platform: Schema.Literal("meta"),
   kind: Schema.Literal("event"),
   ...signed,
@@ -47,7 +47,7 @@ export const MetaEvent = Schema.Struct({
   entries: Schema.Array(Schema.Unknown)
 })
 
-export const LinkedInValidate = Schema.Struct({
+const LinkedInValidate = Schema.Struct({
   platform: Schema.Literal("linkedin"),
   kind: Schema.Literal("validate"),
   target: Target,
@@ -55,7 +55,7 @@ export const LinkedInValidate = Schema.Struct({
   challengeCode: Schema.optionalKey(Schema.String)
 })
 
-export const LinkedInEvent = Schema.Struct({
+const LinkedInEvent = Schema.Struct({
   platform: Schema.Literal("linkedin"),
   kind: Schema.Literal("event"),
   ...signed,
@@ -65,7 +65,7 @@ export const LinkedInEvent = Schema.Struct({
   signaturePrefix: Schema.optionalKey(Schema.Boolean)
 })
 
-export const TikTokEvent = Schema.Struct({
+const TikTokEvent = Schema.Struct({
   platform: Schema.Literal("tiktok"),
   kind: Schema.Literal("event"),
   ...signed,
@@ -78,7 +78,7 @@ export const TikTokEvent = Schema.Struct({
   timestamp: Schema.optionalKey(Seconds)
 })
 
-export const GbpPush = Schema.Struct({
+const GbpPush = Schema.Struct({
   platform: Schema.Literal("gbp"),
   kind: Schema.Literal("push"),
   ...signed,
@@ -92,13 +92,13 @@ export const GbpPush = Schema.Struct({
   expiresInSec: Schema.optionalKey(Schema.Int)
 })
 
-export const MailchimpValidate = Schema.Struct({
+const MailchimpValidate = Schema.Struct({
   platform: Schema.Literal("mailchimp"),
   kind: Schema.Literal("validate"),
   target: Target
 })
 
-export const MailchimpEvent = Schema.Struct({
+const MailchimpEvent = Schema.Struct({
   platform: Schema.Literal("mailchimp"),
   kind: Schema.Literal("event"),
   target: Target,

@@ -5,6 +5,7 @@
 import { createHash, randomInt, randomUUID } from "node:crypto"
 import type { Platform } from "../../../core/taxonomy/Taxonomy.ts"
 import { valueAt } from "../SimRequest.ts"
+import { seconds } from "../SimResponse.ts"
 import { defaultClientId, defaultClientSecret, type SimulatorState } from "../SimulatorState.ts"
 import type { SignatureMode, WebhookDeliveryRequest, WebhookDeliveryResult } from "./WebhookRequest.ts"
 import {
@@ -17,17 +18,16 @@ import {
   wrongSecret
 } from "./WebhookSigning.ts"
 
-export interface WebhookContext {
+interface WebhookContext {
   readonly state: SimulatorState
   /** The simulator clock, epoch ms: issued_at, create_time, t, iat and fired_at default to it. */
   readonly clock: () => number
   /** Aborts deliveries still in flight when the simulator closes. */
-  readonly signal?: AbortSignal | undefined
-  readonly timeoutMs?: number | undefined
+  readonly signal: AbortSignal
 }
 
 /** A request ready for the wire. */
-export interface OutgoingWebhook {
+interface OutgoingWebhook {
   readonly method: "GET" | "POST"
   readonly url: string
   readonly headers: Readonly<Record<string, string>>
@@ -36,28 +36,32 @@ export interface OutgoingWebhook {
   readonly validate?: (answer: Answer) => boolean
 }
 
-export interface Answer {
-  readonly status: number
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: string
-  readonly elapsedMs: number
-}
+/** The target's answer as read off the wire (elapsedMs not yet rounded). */
+type Answer = Pick<WebhookDeliveryResult, "status" | "headers" | "body" | "elapsedMs">
 
 /** The delivery did not get an answer (refused, reset, timed out). */
-export class DeliveryFailed extends Error {}
+export class DeliveryFailed extends Error {
+  /** The delivery timed out, or was aborted by the simulator closing, rather than refused or reset. */
+  readonly timedOut: boolean
 
-export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000
+  constructor(message: string, timedOut: boolean) {
+    super(message)
+    this.timedOut = timedOut
+  }
+}
+
+const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000
 /** LinkedIn fails a validation answered later than this. */
-export const LINKEDIN_VALIDATION_DEADLINE_MS = 3_000
-export const DEFAULT_PUSH_EMAIL = "postd-push@sim-project.iam.gserviceaccount.com"
-export const DEFAULT_PUSH_ISSUER = "https://accounts.google.com"
-export const PUSH_SUBSCRIPTION = "projects/sim/subscriptions/postd"
+const LINKEDIN_VALIDATION_DEADLINE_MS = 3_000
+const DEFAULT_PUSH_EMAIL = "postd-push@sim-project.iam.gserviceaccount.com"
+const DEFAULT_PUSH_ISSUER = "https://accounts.google.com"
+const PUSH_SUBSCRIPTION = "projects/sim/subscriptions/postd"
 
 const JSON_TYPE = "application/json"
 const FORM_TYPE = "application/x-www-form-urlencoded"
 
 /** The secret of the platform's registered default app (Meta: the app secret). */
-export const webhookSecretOf = (state: SimulatorState, platform: Platform): string =>
+const webhookSecretOf = (state: SimulatorState, platform: Platform): string =>
   state.app(platform, defaultClientId(platform))?.clientSecret ?? defaultClientSecret(platform)
 
 /** The key a signature of this mode is made with; undefined when it is left out. */
@@ -70,15 +74,13 @@ const withQuery = (target: string, params: Readonly<Record<string, string>>): st
   return url.toString()
 }
 
-const seconds = (ms: number): number => Math.floor(ms / 1_000)
-
 const digits = (length: number): string => Array.from({ length }, (_, i) => String(randomInt(i === 0 ? 1 : 0, 10))).join("")
 
 /** Mailchimp's fired_at: "2026-12-01 10:00:00" (UTC). */
-export const mailchimpTime = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace("T", " ")
+const mailchimpTime = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace("T", " ")
 
 /** `merges[FNAME]` → `data[merges][FNAME]`; `email` → `data[email]`. */
-export const mailchimpField = (key: string): string => {
+const mailchimpField = (key: string): string => {
   const bracket = key.indexOf("[")
   return bracket < 0 ? `data[${key}]` : `data[${key.slice(0, bracket)}]${key.slice(bracket)}`
 }
@@ -117,7 +119,7 @@ const linkedinNotification = (ctx: WebhookContext): unknown => {
 }
 
 /** The request a platform sends for this delivery, signed as asked. */
-export const buildWebhook = (ctx: WebhookContext, request: WebhookDeliveryRequest): OutgoingWebhook => {
+const buildWebhook = (ctx: WebhookContext, request: WebhookDeliveryRequest): OutgoingWebhook => {
   const now = ctx.clock()
   switch (request.platform) {
     case "meta": {
@@ -274,8 +276,7 @@ export const buildWebhook = (ctx: WebhookContext, request: WebhookDeliveryReques
 }
 
 const send = async (ctx: WebhookContext, outgoing: OutgoingWebhook): Promise<Answer> => {
-  const timeoutMs = ctx.timeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS
-  const signal = ctx.signal === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)])
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(DEFAULT_DELIVERY_TIMEOUT_MS)])
   const started = performance.now()
   try {
     const response = await fetch(outgoing.url, {
@@ -293,7 +294,9 @@ const send = async (ctx: WebhookContext, outgoing: OutgoingWebhook): Promise<Ans
     return { status: response.status, headers, body, elapsedMs: performance.now() - started }
   } catch (cause) {
     const reason = cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : String(cause)
-    throw new DeliveryFailed(`${outgoing.method} ${outgoing.url} got no answer: ${reason}`)
+    // Our own timeout rejects with a TimeoutError DOMException, the simulator closing with an AbortError.
+    const timedOut = cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError")
+    throw new DeliveryFailed(`${outgoing.method} ${outgoing.url} got no answer: ${reason}`, timedOut)
   }
 }
 
