@@ -354,7 +354,8 @@ describe("the delivery control endpoint", () => {
       body: JSON.stringify({ platform: "tiktok", kind: "event", target: "not a url" })
     })
     expect(response.status).toBe(400)
-    expect(((await response.json()) as { error: string }).error).not.toBe("")
+    const { error } = (await response.json()) as { error?: unknown }
+    expect(error).toEqual(expect.stringContaining('["target"]'))
     expect(received).toHaveLength(0)
   })
 
