@@ -1,12 +1,15 @@
 // The service as the frontend meets it: the pipeline harness (fresh database, in-process partner
 // simulator, real pg-boss workers) behind the real HTTP server, with tokens minted for any tenant
 // and role, the typed tRPC client, and a browser's walk through an OAuth link.
+import pino from "pino"
 import { startHttpServer, type RunningHttpServer } from "../../api/httpServer.ts"
 import { secretsFrom } from "../../api/auth/ApiSecrets.ts"
 import { issueJwt, type Role } from "../../api/auth/Jwt.ts"
 import { createClient } from "../../api/client.ts"
 import { databaseReadiness } from "../../api/readiness.ts"
 import { type Harness, type HarnessOptions, startHarness, TEST_JWT_SECRET } from "../pipeline/PipelineHarness.ts"
+
+const silentLogger = pino({ level: "silent" })
 
 export interface ApiHarness extends Harness {
   readonly server: RunningHttpServer
@@ -31,7 +34,6 @@ export const startApiHarness = async (options: HarnessOptions = {}): Promise<Api
   }
 }
 
-const silentLogger = (await import("pino")).default({ level: "silent" })
 
 /** A browser without JavaScript: follows one redirect at a time and keeps the cookies it is given. */
 export interface Browser {

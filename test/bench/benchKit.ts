@@ -6,13 +6,12 @@
 import { randomUUID } from "node:crypto"
 import os from "node:os"
 import { setTimeout as sleep } from "node:timers/promises"
-import { ConfigProvider, ManagedRuntime, Redacted } from "effect"
+import { ConfigProvider, ManagedRuntime } from "effect"
 import type { Kysely } from "kysely"
 import pino from "pino"
 import { appLayer } from "../../api/appLayer.ts"
 import type { SimulatorControl } from "../../chaos/simulator/SimulatorControl.ts"
 import type { Platform } from "../../core/taxonomy/Taxonomy.ts"
-import { ConnectionRepo } from "../../db/ConnectionRepo.ts"
 import { makeKysely } from "../../db/Database.ts"
 import type { DatabaseSchema } from "../../db/DatabaseSchema.ts"
 import { DatabaseUrl } from "../../db/DatabaseUrl.ts"
@@ -20,6 +19,7 @@ import { Flags } from "../../flags/Flags.ts"
 import { partnersLayer } from "../../jobs/connectors/PartnersLive.ts"
 import { partnerEndpointsFor } from "../../jobs/connectors/PartnerEndpoints.ts"
 import { makeLogger } from "../../observability/Logger.ts"
+import { connectSimAccount, type SimConnection } from "../pipeline/simConnection.ts"
 import { type BenchDatabase, createBenchDatabase } from "./benchDatabase.ts"
 import { type BenchSimulator, type SimulatorMode, startBenchSimulator } from "./benchSimulator.ts"
 
@@ -170,13 +170,7 @@ export const runBench = (budgetMs: number, main: (run: BenchRun) => Promise<Reco
     )
 }
 
-export interface BenchConnection {
-  readonly tenantId: string
-  readonly connectionId: string
-  readonly platform: Platform
-  readonly accountId: string
-  readonly token: string
-}
+export type BenchConnection = SimConnection
 
 /**
  * A partner account id in `platform`'s shape, distinct for each `n`: give each benchmark its own base
@@ -205,32 +199,11 @@ export const benchTenant = async (db: Kysely<DatabaseSchema>, label: string): Pr
 }
 
 /** The partner account (created in the simulator when new), a token for it, and the connection holding it. */
-export const benchConnect = async (
+export const benchConnect = (
   rt: BenchRuntime,
   control: SimulatorControl,
   input: { readonly tenantId: string; readonly platform: Platform; readonly accountId: string; readonly userId?: string }
-): Promise<BenchConnection> => {
-  const user = input.userId === undefined ? {} : { userId: input.userId }
-  await control.createAccount({ platform: input.platform, accountId: input.accountId, ...user })
-  const minted = await control.mintToken({ platform: input.platform, accountIds: [input.accountId], ...user })
-  const connection = await rt.runPromise(
-    ConnectionRepo.use((r) =>
-      r.create({
-        tenantId: input.tenantId,
-        brandId: "brand-bench",
-        platform: input.platform,
-        partnerAccountId: input.accountId,
-        partnerUserId: minted.userId,
-        tokens: {
-          accessToken: Redacted.make(minted.accessToken),
-          scopes: [...minted.scopes],
-          ...(minted.expiresAt === null ? {} : { expiresAt: new Date(minted.expiresAt) })
-        }
-      })
-    )
-  )
-  return { tenantId: input.tenantId, connectionId: connection.id, platform: input.platform, accountId: input.accountId, token: minted.accessToken }
-}
+): Promise<BenchConnection> => connectSimAccount((effect) => rt.runPromise(effect), control, { ...input, brandId: "brand-bench", createAccount: true })
 
 export interface BenchEnvironment {
   /** The 1-minute load average before the run. */

@@ -1,14 +1,13 @@
 // A publish pipeline over a fresh test database and an in-process partner simulator, with real
 // pg-boss workers: what the pipeline's integration tests share. Each test gets its own tenant and
 // connection (and so its own token), so faults and counts never collide between tests.
-import { ConfigProvider, type Effect, Layer, ManagedRuntime, Random, Redacted } from "effect"
+import { ConfigProvider, type Effect, Layer, ManagedRuntime, Random } from "effect"
 import pino from "pino"
 import { appLayer } from "../../api/appLayer.ts"
 import type { AppServices } from "../../api/AppServices.ts"
 import { type RunningSimulator, startPartnerSimulator } from "../../chaos/simulator/PartnerSimulator.ts"
 import type { PostContent } from "../../core/publish/Connector.ts"
 import type { Platform } from "../../core/taxonomy/Taxonomy.ts"
-import { ConnectionRepo } from "../../db/ConnectionRepo.ts"
 import { DatabaseUrl } from "../../db/DatabaseUrl.ts"
 import type { PublishOutcome } from "../../db/DatabaseSchema.ts"
 import { type Post, PostRepo } from "../../db/PostRepo.ts"
@@ -21,6 +20,7 @@ import { PostScheduler } from "../../jobs/PostScheduler.ts"
 import { startWorkers } from "../../jobs/Workers.ts"
 import { MetricRecorder } from "../../observability/MetricRecorder.ts"
 import { createTestDatabase, type TestDatabase } from "../db/testDatabase.ts"
+import { connectSimAccount } from "./simConnection.ts"
 
 /** The simulator's default account per platform. */
 export const ACCOUNTS: { readonly [P in Platform]: string } = {
@@ -109,39 +109,15 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     await t.db.insertInto("tenants").values({ id, name: `tenant ${id.slice(0, 8)}` }).execute()
     return id
   }
-  const connect: Harness["connect"] = async (platform, connectOptions = {}) => {
-    const tenantId = connectOptions.tenantId ?? (await newTenant())
-    const accountId = connectOptions.accountId ?? ACCOUNTS[platform]
-    if (connectOptions.accountId !== undefined) {
-      await sim.control.createAccount({ platform, accountId, ...(connectOptions.userId === undefined ? {} : { userId: connectOptions.userId }) })
-    }
-    const minted = await sim.control.mintToken({
+  const connect: Harness["connect"] = async (platform, connectOptions = {}) =>
+    connectSimAccount(run, sim.control, {
+      ...connectOptions,
+      tenantId: connectOptions.tenantId ?? (await newTenant()),
       platform,
-      accountIds: [accountId],
-      withRefreshToken: connectOptions.withRefreshToken ?? false,
-      ...(connectOptions.userId === undefined ? {} : { userId: connectOptions.userId }),
-      ...(connectOptions.scopes === undefined ? {} : { scopes: [...connectOptions.scopes] }),
-      ...(connectOptions.expiresInSec === undefined ? {} : { expiresInSec: connectOptions.expiresInSec })
+      accountId: connectOptions.accountId ?? ACCOUNTS[platform],
+      brandId: "brand-1",
+      createAccount: connectOptions.accountId !== undefined
     })
-    const connection = await run(
-      ConnectionRepo.use((r) =>
-        r.create({
-          tenantId,
-          brandId: "brand-1",
-          platform,
-          partnerAccountId: accountId,
-          partnerUserId: minted.userId,
-          tokens: {
-            accessToken: Redacted.make(minted.accessToken),
-            scopes: [...minted.scopes],
-            ...(minted.expiresAt === null ? {} : { expiresAt: new Date(minted.expiresAt) }),
-            ...(minted.refreshToken !== undefined ? { refreshToken: Redacted.make(minted.refreshToken) } : {})
-          }
-        })
-      )
-    )
-    return { tenantId, connectionId: connection.id, token: minted.accessToken, accountId, userId: minted.userId }
-  }
   const schedule: Harness["schedule"] = (tenantId, connectionId, content = {}) =>
     run(
       PostScheduler.use((s) =>
